@@ -1,0 +1,43 @@
+"""Shared fixtures: spoken clips and a real speech-to-text server on 127.0.0.1."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from local_voice import clips
+from tests.helpers import ServerProcess, run_server
+
+COMMANDS = (
+    "turn off the kitchen lights",
+    "set the bedroom lights to forty percent",
+    "what is the temperature in the living room",
+    "open the garage door",
+    "start a timer for five minutes",
+    "lock the front door",
+)
+
+
+@pytest.fixture(scope="session")
+def piper_clips() -> dict[str, bytes]:
+    """Each command spoken by the embedded Piper voice, padded like a real stream."""
+    return {text: clips.padded(clips.piper(text)) for text in COMMANDS}
+
+
+@pytest.fixture(scope="session")
+def espeak_clips() -> dict[str, bytes]:
+    """Each command spoken by espeak-ng, padded like a real stream."""
+    return {text: clips.padded(clips.espeak(text, speed=150)) for text in COMMANDS}
+
+
+@pytest.fixture(scope="session")
+def stt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for the whole session, with short limits so limit tests run fast."""
+    with run_server(
+        "wyoming_stt",
+        tmp_path_factory.mktemp("stt-logs"),
+        "--stream-timeout",
+        "3",
+        "--max-audio-seconds",
+        "45",
+    ) as server:
+        yield server
