@@ -74,6 +74,13 @@ BASE = EmbeddedModel(
 EMBEDDED: dict[str, EmbeddedModel] = {model.name: model for model in (TINY_EN, BASE)}
 DEFAULT_MODEL = "base"
 
+# Below this average token log-probability a short-window transcript is decoded
+# again over the full 30 s window. Measured on 150 clips (bench/corpus.py): base
+# matches its full-window WER at -0.5; tiny.en is more accurate with the short
+# window than with the full one, so it falls back only on clear failures.
+FALLBACK_LOGPROB = {"base": -0.5, "tiny.en": -1.0}
+DEFAULT_FALLBACK_LOGPROB = -0.5
+
 # Whisper's 99 languages, in its token order; large-v3 vocabularies add Cantonese.
 _LANGUAGE_CODES = """
 en zh de es ru ko fr ja pt tr pl ca nl ar sv it id hi fi vi he uk el ms cs ro da hu ta no th
@@ -94,6 +101,7 @@ class ModelSource:
     description: str
     embedded: EmbeddedModel | None = None
     directory: Path | None = None
+    fallback_logprob: float = DEFAULT_FALLBACK_LOGPROB
 
     @property
     def installed(self) -> bool:
@@ -136,7 +144,10 @@ def resolve(name_or_path: str) -> ModelSource:
     if name_or_path in EMBEDDED:
         model = EMBEDDED[name_or_path]
         kind = "English-only" if model.name.endswith(".en") else "multilingual"
-        return ModelSource(model.name, f"Whisper {model.name} ({kind}, embedded)", embedded=model)
+        description = f"Whisper {model.name} ({kind}, embedded)"
+        return ModelSource(
+            model.name, description, embedded=model, fallback_logprob=FALLBACK_LOGPROB[model.name]
+        )
     directory = Path(name_or_path).expanduser()
     if not (directory / "model.bin").is_file():
         known = ", ".join(EMBEDDED)

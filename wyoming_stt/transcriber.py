@@ -29,7 +29,6 @@ WINDOW_SECONDS = 30
 SILENCE_PAD_SECONDS = 2.0  # zeros encoded after the audio (measured: best WER at 1-2 s)
 MAX_SHORT_SECONDS = WINDOW_SECONDS - SILENCE_PAD_SECONDS
 COMPRESSION_RATIO_LIMIT = 2.4
-LOGPROB_LIMIT = -1.0
 NO_SPEECH_LIMIT = 0.6
 _WORDS = re.compile(r"[\w']+")
 
@@ -89,6 +88,7 @@ class WhisperTranscriber:
             compute_type = "int8" if device == "cpu" else "default"
         self.name = source.name
         self.languages = source.languages()
+        self.fallback_logprob = source.fallback_logprob
         self.model = WhisperModel(
             str(source.path()),
             device=device,
@@ -185,7 +185,7 @@ class WhisperTranscriber:
         suspicious = (
             result.no_speech_prob > NO_SPEECH_LIMIT
             or len(tokens) >= max_new - 1
-            or avg_logprob < LOGPROB_LIMIT
+            or avg_logprob < self.fallback_logprob
             or compression_ratio(text) > COMPRESSION_RATIO_LIMIT
             or is_repetitive(text)
         )

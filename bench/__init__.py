@@ -1,0 +1,1 @@
+"""Benchmarks that run Local Voice side by side with its peers."""

@@ -1,0 +1,278 @@
+"""Speech-to-text benchmark: Local Voice's server against wyoming-faster-whisper.
+
+    .venv/bin/python -m bench.stt [--model base] [--beam-size 5] [--clips 50]
+
+Both servers get the same model files, compute type, beam size and threads, and
+the same spoken corpus (Piper and espeak-ng voices, some with noise). Each clip
+is streamed twice: in real time, as a satellite sends it (0.3 s of silence
+before the command and 0.7 s after, the end-of-speech silence Home Assistant
+waits for), and as fast as the connection takes it. The peer is installed from
+PyPI into its own virtual environment (.bench/) on first run.
+"""
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wyoming.asr import Transcribe, Transcript
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.client import AsyncTcpClient
+from wyoming.error import Error
+
+from bench.corpus import Clip, build
+from local_voice.launcher import describe
+from local_voice.wer import word_errors
+from wyoming_stt.models import resolve
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / ".bench"
+PEER = "wyoming-faster-whisper==3.8.1"
+PEER_PINS = ("av==15.1.0",)  # av 19 breaks 3.8.1 (see shared/MODELS.md)
+CHUNK_SAMPLES = 1024
+
+
+@dataclass
+class Result:
+    """What one server did with the corpus in one mode."""
+
+    latencies: list[float] = field(default_factory=list)  # audio-stop -> transcript
+    walls: list[float] = field(default_factory=list)  # audio-start -> transcript
+    errors: int = 0
+    words: int = 0
+    audio_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    failures: int = 0
+
+    @property
+    def wer(self) -> float:
+        return self.errors / max(self.words, 1)
+
+
+def peer_python() -> Path:
+    venv = BENCH_DIR / "venv-wyoming-faster-whisper"
+    python = venv / "bin" / "python"
+    marker = venv / ".installed"
+    if not marker.exists():
+        print(f"Installing {PEER} into {venv} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "-q",
+                PEER,
+                *PEER_PINS,
+            ],
+            check=True,
+        )
+        marker.touch()
+    return python
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextmanager
+def server(command: list[str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def ready(port: int, process: subprocess.Popen[bytes], clip: Clip) -> None:
+    """Wait until the server answers and has transcribed once (its model is loaded)."""
+    deadline = time.monotonic() + 300
+    while await describe("127.0.0.1", port) is None:
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"server on port {port} did not start")
+        await asyncio.sleep(0.2)
+    await send(port, clip, realtime=False)
+
+
+async def send(port: int, clip: Clip, realtime: bool) -> tuple[str, float, float]:
+    """Stream one clip; return (transcript, seconds after audio-stop, seconds in all)."""
+    async with AsyncTcpClient("127.0.0.1", port) as client:
+        await client.write_event(Transcribe(language="en").event())
+        started = time.monotonic()
+        await client.write_event(AudioStart(16000, 2, 1).event())
+        step = CHUNK_SAMPLES * 2
+        for index, offset in enumerate(range(0, len(clip.pcm), step)):
+            chunk = AudioChunk(16000, 2, 1, clip.pcm[offset : offset + step])
+            await client.write_event(chunk.event())
+            if realtime:
+                due = started + (index + 1) * CHUNK_SAMPLES / 16000
+                await asyncio.sleep(max(due - time.monotonic(), 0))
+        stopped = time.monotonic()
+        await client.write_event(AudioStop().event())
+        while (event := await client.read_event()) is not None:
+            if Transcript.is_type(event.type):
+                done = time.monotonic()
+                return Transcript.from_event(event).text, done - stopped, done - started
+            if Error.is_type(event.type):
+                raise RuntimeError(Error.from_event(event).text)
+    raise ConnectionError("server closed the connection without a transcript")
+
+
+async def run_corpus(
+    port: int, pid: int, corpus: list[Clip], realtime: bool, verbose: bool
+) -> Result:
+    result = Result()
+    before = cpu_seconds(pid)
+    for clip in corpus:
+        try:
+            text, latency, wall = await send(port, clip, realtime)
+        except (RuntimeError, ConnectionError) as err:
+            print(f"  failed: {clip.text!r} ({clip.voice}): {err}")
+            result.failures += 1
+            continue
+        errors, words = word_errors(clip.text, text)
+        result.errors += errors
+        result.words += words
+        result.latencies.append(latency)
+        result.walls.append(wall)
+        result.audio_seconds += clip.seconds
+        if verbose and errors:
+            print(f"  {clip.voice:12s} {clip.text!r} -> {text!r}")
+    result.cpu_seconds = cpu_seconds(pid) - before
+    return result
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(round(q * (len(ordered) - 1))), len(ordered) - 1)]
+
+
+def row(name: str, mode: str, result: Result, memory: float) -> str:
+    median = statistics.median(result.latencies) * 1000
+    p95 = percentile(result.latencies, 0.95) * 1000
+    wall_rtf = sum(result.walls) / result.audio_seconds
+    cpu_rtf = result.cpu_seconds / result.audio_seconds
+    return (
+        f"| {name} | {mode} | {median:.0f} | {p95:.0f} | {result.wer * 100:.1f}% | "
+        f"{cpu_rtf:.3f} | {wall_rtf:.2f} | {memory:.0f} | {result.failures} |"
+    )
+
+
+async def bench(args: argparse.Namespace) -> None:
+    source = resolve(args.model)
+    model_dir = source.path()
+    corpus = build(BENCH_DIR / "corpus", args.clips)
+    audio = sum(clip.seconds for clip in corpus)
+    print(f"Corpus: {len(corpus)} clips, {audio:.0f} s of audio; model {args.model} ({model_dir})")
+    common = [
+        "--beam-size",
+        str(args.beam_size),
+        "--cpu-threads",
+        str(args.cpu_threads),
+        "--language",
+        "en",
+    ]
+    servers = {
+        "local-voice": [
+            sys.executable,
+            "-m",
+            "wyoming_stt",
+            "--uri",
+            "tcp://127.0.0.1:{port}",
+            "--model",
+            args.model,
+            "--compute-type",
+            args.compute_type,
+            *common,
+            *args.ours,
+        ],
+    }
+    if not args.no_peer:
+        servers["wyoming-faster-whisper 3.8.1"] = [
+            str(peer_python()),
+            "-m",
+            "wyoming_faster_whisper",
+            "--uri",
+            "tcp://127.0.0.1:{port}",
+            "--model",
+            str(model_dir),
+            "--data-dir",
+            str(BENCH_DIR / "peer-data"),
+            "--local-files-only",
+            "--stt-library",
+            "faster-whisper",
+            "--compute-type",
+            args.compute_type,
+            *common,
+        ]
+    (BENCH_DIR / "peer-data").mkdir(parents=True, exist_ok=True)
+    rows = []
+    for index, (name, template) in enumerate(servers.items()):
+        port = args.port + index
+        command = [part.replace("{port}", str(port)) for part in template]
+        with server(command, port, BENCH_DIR / f"stt-{index}.log") as process:
+            await ready(port, process, corpus[0])
+            for mode in args.modes:
+                print(f"{name}: {mode} ...", flush=True)
+                result = await run_corpus(
+                    port, process.pid, corpus, mode == "realtime", args.verbose
+                )
+                rows.append(row(name, mode, result, peak_rss_mb(process.pid)))
+                print(rows[-1], flush=True)
+    print()
+    print(
+        f"Model {args.model}, beam {args.beam_size}, {args.compute_type}, {args.cpu_threads} threads, "
+        f"{len(corpus)} clips ({audio:.0f} s)"
+    )
+    print(
+        "| server | mode | median ms after audio-stop | p95 ms | WER | CPU RTF | wall RTF | peak MB | failed |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.stt", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--model", default="base")
+    parser.add_argument("--beam-size", type=int, default=5)
+    parser.add_argument("--compute-type", default="int8")
+    parser.add_argument("--cpu-threads", type=int, default=2)
+    parser.add_argument("--clips", type=int, default=50)
+    parser.add_argument(
+        "--modes", nargs="+", default=["realtime", "burst"], choices=["realtime", "burst"]
+    )
+    parser.add_argument("--port", type=int, default=10390)
+    parser.add_argument("--no-peer", action="store_true", help="Only measure Local Voice")
+    parser.add_argument("--verbose", action="store_true", help="Print each misrecognised clip")
+    parser.add_argument(
+        "--ours", nargs=argparse.REMAINDER, default=[], help="Extra flags for our server"
+    )
+    asyncio.run(bench(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
