@@ -166,7 +166,7 @@ async def run_corpus(
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(int(round(q * (len(ordered) - 1))), len(ordered) - 1)]
+    return ordered[min(round(q * (len(ordered) - 1)), len(ordered) - 1)]
 
 
 def row(name: str, mode: str, result: Result, memory: float) -> str:
@@ -243,11 +243,12 @@ async def bench(args: argparse.Namespace) -> None:
                 print(rows[-1], flush=True)
     print()
     print(
-        f"Model {args.model}, beam {args.beam_size}, {args.compute_type}, {args.cpu_threads} threads, "
-        f"{len(corpus)} clips ({audio:.0f} s)"
+        f"Model {args.model}, beam {args.beam_size}, {args.compute_type}, "
+        f"{args.cpu_threads} threads, {len(corpus)} clips ({audio:.0f} s)"
     )
     print(
-        "| server | mode | median ms after audio-stop | p95 ms | WER | CPU RTF | wall RTF | peak MB | failed |"
+        "| server | mode | median ms after audio-stop | p95 ms | WER | CPU RTF | wall RTF "
+        "| peak MB | failed |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))

@@ -36,6 +36,7 @@ def read_until(process: subprocess.Popen[str], marker: str, timeout: float = 120
     raise AssertionError(f"{marker!r} not printed; output:\n{output}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 async def test_script_run_serves_stt_and_stops_cleanly(stop_signal):
     offset = free_port() - 10300

@@ -89,6 +89,7 @@ async def test_new_client_gets_streamed_transcript(stt_server, piper_clips):
     assert events[0].data.get("language") == "en"
 
 
+@pytest.mark.slow
 async def test_long_dictation_streams_several_chunks(stt_server):
     sentences = [
         "this is a long message that goes on for quite a while",
