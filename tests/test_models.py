@@ -78,4 +78,4 @@ def test_resolve_names_and_directories(tmp_path):
         resolve("huge")
     directory = assemble(TINY_EN, tmp_path)
     custom = resolve(str(directory))
-    assert custom.installed and custom.languages() == ["en"] and custom.directory == directory
+    assert custom.installed and custom.languages == ["en"] and custom.directory == directory

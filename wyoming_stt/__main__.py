@@ -81,7 +81,7 @@ def build_info(sources: list[ModelSource]) -> Info:
             description=source.description,
             attribution=whisper,
             installed=source.installed,
-            languages=source.languages(),
+            languages=source.languages,
             version=None,
         )
         for source in sources
@@ -128,7 +128,7 @@ async def main() -> None:
         workers=args.workers,
         short_window=not args.full_window,
     )
-    language = args.language or ("en" if default.languages() == ["en"] else None)
+    language = args.language or ("en" if default.languages == ["en"] else None)
     service = SttService(
         info=build_info(sources),
         models={source.name: source for source in sources if source.installed},

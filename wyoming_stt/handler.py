@@ -80,18 +80,33 @@ class SttEventHandler(ServiceEventHandler):
             )
         language = transcribe.language or defaults.options.language
         if language is not None:
-            supported = self.service.models[model].languages()
             language = str(language).split("-")[0].split("_")[0].lower()
-            if language not in supported:
-                raise RequestError(
-                    f"model '{model}' does not transcribe language '{transcribe.language}'; "
-                    f"it supports: {', '.join(supported[:20])}{'…' if len(supported) > 20 else ''}",
-                    "unsupported-language",
-                )
+            model = self._model_for(model, language, explicit=bool(transcribe.name))
         vocabulary = Vocabulary.from_request(transcribe)
         prompt = vocabulary.prompt() or defaults.options.prompt
         options = replace(defaults.options, language=language, prompt=prompt)
         return Request(model, options, vocabulary)
+
+    def _model_for(self, model: str, language: str, explicit: bool) -> str:
+        """The model to use for a language: the asked-for one, or another that knows it.
+
+        Home Assistant offers every language of every installed model and names
+        no model, so an English-only default hands other languages to a model
+        that speaks them.
+        """
+        if language in self.service.models[model].languages:
+            return model
+        if not explicit:
+            for name, source in self.service.models.items():
+                if language in source.languages:
+                    return name
+        supported = self.service.models[model].languages
+        more = "…" if len(supported) > 20 else ""
+        raise RequestError(
+            f"model '{model}' does not transcribe language '{language}'; "
+            f"it supports: {', '.join(supported[:20])}{more}",
+            "unsupported-language",
+        )
 
     async def _start(self, event: Event) -> None:
         try:

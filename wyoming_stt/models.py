@@ -1,5 +1,6 @@
 """The Whisper models this server knows: embedded ones and user-given directories."""
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +110,7 @@ class ModelSource:
             return self.embedded.installed
         return self.directory is not None and (self.directory / "model.bin").is_file()
 
+    @functools.cached_property
     def languages(self) -> list[str]:
         """Languages the model transcribes (English-only models: just 'en')."""
         if self.embedded is not None:

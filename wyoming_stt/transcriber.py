@@ -87,7 +87,7 @@ class WhisperTranscriber:
         if compute_type == "auto":
             compute_type = "int8" if device == "cpu" else "default"
         self.name = source.name
-        self.languages = source.languages()
+        self.languages = source.languages
         self.fallback_logprob = source.fallback_logprob
         self.model = WhisperModel(
             str(source.path()),

@@ -1,0 +1,56 @@
+"""The server with Home Assistant 2025.4's own client library (wyoming 1.5.4)."""
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local_voice import clips
+from local_voice.wer import word_error_rate
+from tests.helpers import ROOT, ServerProcess, run_server
+
+CLIENT_PYTHON = ROOT / ".venv-wyoming-1.5.4" / "bin" / "python"
+CLIENT = Path(__file__).parent / "compat" / "ha_stt_client.py"
+
+
+def run_client(port: int, pcm: bytes, tmp_path: Path, language: str = "en") -> dict[str, Any]:
+    if not CLIENT_PYTHON.exists():
+        pytest.fail("run script/test: it creates .venv-wyoming-1.5.4 for this test")
+    clip = tmp_path / "clip.pcm"
+    clip.write_bytes(pcm)
+    result = subprocess.run(
+        [str(CLIENT_PYTHON), str(CLIENT), str(port), str(clip), language],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    answer: dict[str, Any] = json.loads(result.stdout)
+    return answer
+
+
+def test_home_assistant_2025_4_client(stt_server: ServerProcess, tmp_path):
+    text = "turn off the kitchen lights"
+    answer = run_client(stt_server.port, clips.padded(clips.piper(text)), tmp_path)
+    assert answer["wyoming"] == "1.5.4"
+    assert answer["program"] == "local-voice-stt" and answer["installed"] is True
+    assert "en" in answer["languages"] and "de" in answer["languages"]
+    assert answer["events"] == ["transcript"]  # nothing a 1.5.4 client doesn't know
+    assert word_error_rate(text, str(answer["text"])) == 0
+
+
+@pytest.mark.slow
+def test_language_of_another_installed_model_is_served(tmp_path):
+    """With tiny.en as default, Home Assistant still offers (and gets) German via base."""
+    german = clips.padded(clips.espeak("schalte das Licht in der Küche aus", voice="de", speed=140))
+    with run_server("wyoming_stt", tmp_path, "--model", "tiny.en") as server:
+        answer = run_client(server.port, german, tmp_path, language="de")
+        log = server.wait_for_log("model base")
+    assert "de" in answer["languages"]
+    assert word_error_rate("schalte das licht in der küche aus", str(answer["text"])) <= 0.35, (
+        answer
+    )
+    assert "model base, beam 5, de" in log
