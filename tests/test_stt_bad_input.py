@@ -8,7 +8,7 @@ import pytest
 from local_voice import clips
 from local_voice.wer import word_error_rate
 from tests.conftest import COMMANDS
-from tests.helpers import RawClient, ServerProcess, transcribe, transcript_text
+from tests.helpers import RawClient, ServerProcess, run_server, transcribe, transcript_text
 
 GOOD_TEXT = COMMANDS[0]
 FMT = {"rate": 16000, "width": 2, "channels": 1}
@@ -224,3 +224,21 @@ async def test_unknown_event_types_are_ignored(client, stt_server, piper_clips):
     await client.stream_audio(piper_clips[GOOD_TEXT])
     events = await client.receive_until("transcript-stop")
     assert not [e for e in events if e.type == "error"]
+
+
+async def test_model_that_fails_to_load(tmp_path, piper_clips):
+    """A corrupt model: describe still works; a request gets an error and a clean close."""
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "model.bin").write_bytes(b"not a model")
+    (broken / "config.json").write_text("{}")
+    with run_server("wyoming_stt", tmp_path, "--model", str(broken)) as server:
+        client = await RawClient.connect(server.port)
+        try:
+            await client.send("transcribe", {"language": "en"})
+            await client.stream_audio(piper_clips[GOOD_TEXT])
+            assert "transcription failed" in await expect_error(client, "transcription-failed")
+            assert await client.is_closed()
+        finally:
+            await client.close()
+        assert "Loading model broken-model failed" in server.log

@@ -57,7 +57,7 @@ class SttEventHandler(ServiceEventHandler):
         elif AudioChunk.is_type(event.type):
             await self._add(event)
         elif AudioStop.is_type(event.type):
-            await self._stop()
+            return await self._stop()
         elif Ping.is_type(event.type):
             await self.write_event(Pong(text=Ping.from_event(event).text).event())
         else:
@@ -151,22 +151,29 @@ class SttEventHandler(ServiceEventHandler):
                 f"{err} without audio-stop; stream dropped", "audio-too-long"
             ) from err
 
-    async def _stop(self) -> None:
+    async def _stop(self) -> bool:
+        """Send the transcript; False (close) if transcription failed.
+
+        Closing tells every client the request failed: Home Assistant 2025.4
+        ignores `error` events and would otherwise wait for a transcript.
+        """
         utterance, request = self._utterance, self._request
         if utterance is None or request is None:
             if self._overflowed:
                 self._overflowed = False
-                return
+                return True
             raise RequestError("audio-stop without audio-start", "no-stream")
         stopped = time.monotonic()
         try:
             outcome = await self._transcribe(utterance, request)
         except Exception as err:
             _LOGGER.exception("%s: transcription failed", self.peer)
-            raise RequestError(f"transcription failed: {err}", "transcription-failed") from err
+            await self.send_error(f"transcription failed: {err}", "transcription-failed")
+            return False
         finally:
             self._reset()
         self._log(outcome, request, time.monotonic() - stopped)
+        return True
 
     # -- work ---------------------------------------------------------------------
 
