@@ -103,8 +103,6 @@ HandlerFactory = Callable[[asyncio.StreamReader, asyncio.StreamWriter], AsyncEve
 async def serve(uri: str, handler_factory: HandlerFactory, zeroconf_name: str | None) -> None:
     """Listen on `uri` until SIGTERM or SIGINT; optionally announce it over zeroconf."""
     server = AsyncServer.from_uri(uri)
-    if zeroconf_name:
-        await _announce(uri, zeroconf_name)
     if urlparse(uri).scheme == "stdio":
         await server.run(handler_factory)
         return
@@ -116,6 +114,8 @@ async def serve(uri: str, handler_factory: HandlerFactory, zeroconf_name: str | 
             loop.add_signal_handler(sig, stop.set)
     await server.start(handler_factory)
     _LOGGER.info("Listening on %s", uri)
+    if zeroconf_name:
+        await _announce(uri, zeroconf_name)
     await stop.wait()
     _LOGGER.info("Stopping")
     await server.stop()

@@ -185,3 +185,32 @@ async def test_sigterm_stops_the_server_cleanly(tmp_path):
         await describe(server.port)
     assert server.process.returncode == 0
     assert "Stopping" in server.log
+
+
+async def test_zeroconf_announces_the_service(tmp_path):
+    from zeroconf import ServiceStateChange
+    from zeroconf.asyncio import AsyncServiceBrowser, AsyncZeroconf
+
+    name = f"local-voice-test-{tmp_path.name[-8:]}"
+    found: asyncio.Queue[str] = asyncio.Queue()
+
+    def on_change(zeroconf, service_type, name, state_change):
+        if state_change is ServiceStateChange.Added:
+            found.put_nowait(name)
+
+    with run_server("wyoming_stt", tmp_path, "--zeroconf", name) as server:
+        server.wait_for_log("Announced over zeroconf")
+        browser_zc = AsyncZeroconf()
+        browser = AsyncServiceBrowser(
+            browser_zc.zeroconf, "_wyoming._tcp.local.", handlers=[on_change]
+        )
+        try:
+            while (
+                seen := await asyncio.wait_for(found.get(), 10)
+            ) != f"{name}._wyoming._tcp.local.":
+                pass
+            info = await browser_zc.async_get_service_info("_wyoming._tcp.local.", seen)
+            assert info is not None and info.port == server.port
+        finally:
+            await browser.async_cancel()
+            await browser_zc.async_close()
