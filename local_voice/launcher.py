@@ -25,9 +25,10 @@ class Service:
     module: str
     port: int
     requires: str  # import name of the package its runtime comes from
+    program: str  # the program name its `info` reports
 
 
-SERVICES = (Service("speech-to-text", "wyoming_stt", 10300, "faster_whisper"),)
+SERVICES = (Service("speech-to-text", "wyoming_stt", 10300, "faster_whisper", "local-voice-stt"),)
 READY_TIMEOUT = 120.0
 STOP_TIMEOUT = 10.0
 
@@ -45,12 +46,21 @@ async def describe(host: str, port: int, timeout: float = 1.0) -> Info | None:
     return None
 
 
-async def wait_ready(process: asyncio.subprocess.Process, host: str, port: int) -> bool:
+def programs(info: Info) -> set[str]:
+    """Names of every program a service's `info` lists."""
+    groups = (info.asr, info.tts, info.wake, info.handle, info.intent)
+    return {program.name for group in groups for program in group}
+
+
+async def wait_ready(
+    process: asyncio.subprocess.Process, service: Service, host: str, port: int
+) -> bool:
     """Whether the service answers `describe` before it exits or time runs out."""
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(READY_TIMEOUT):
             while process.returncode is None:
-                if await describe(host, port) is not None:
+                info = await describe(host, port)
+                if info is not None and service.program in programs(info):
                     return True
                 await asyncio.sleep(0.2)
     return False
@@ -93,7 +103,7 @@ async def run(host: str, port_offset: int, extra_args: list[str]) -> int:
                 start_new_session=True,  # Ctrl-C reaches the launcher, which stops them in order
             )
             processes.append(process)
-            if not await wait_ready(process, host, port):
+            if not await wait_ready(process, service, host, port):
                 print(
                     f"The {service.title} service did not start (see its log above)",
                     file=sys.stderr,

@@ -3,12 +3,16 @@
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
+import sys
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlparse
 
 from wyoming.error import Error
-from wyoming.event import Event
+from wyoming.event import Event, async_get_stdin
 from wyoming.server import AsyncEventHandler, AsyncServer
 
 from .protocol import EventLimits, ProtocolError, read_event, version_tuple
@@ -17,11 +21,17 @@ _LOGGER = logging.getLogger(__name__)
 
 
 class RequestError(Exception):
-    """A request the service refuses; the client gets an `error` event and may go on."""
+    """A request the service refuses: the client gets an `error` event.
 
-    def __init__(self, message: str, code: str = "bad-request") -> None:
+    With `close`, the connection ends too. Clients such as Home Assistant 2025.4
+    ignore `error` events and wait for their answer, so a request that will get
+    no answer must close the connection.
+    """
+
+    def __init__(self, message: str, code: str = "bad-request", *, close: bool = False) -> None:
         super().__init__(message)
         self.code = code
+        self.close = close
 
 
 class ServiceEventHandler(AsyncEventHandler):
@@ -74,8 +84,10 @@ class ServiceEventHandler(AsyncEventHandler):
                     if not await self.handle_event(received.event):
                         break
                 except RequestError as err:
-                    _LOGGER.warning("%s: %s", self.peer, err)
+                    _LOGGER.warning("%s: %s%s", self.peer, err, "; closing" if err.close else "")
                     await self.send_error(str(err), err.code)
+                    if err.close:
+                        break
         except (asyncio.IncompleteReadError, ConnectionError) as err:
             _LOGGER.debug("%s: connection dropped (%s)", self.peer, type(err).__name__)
         except Exception:
@@ -97,16 +109,30 @@ class ServiceEventHandler(AsyncEventHandler):
         raise NotImplementedError
 
 
-HandlerFactory = Callable[[asyncio.StreamReader, asyncio.StreamWriter], AsyncEventHandler]
+HandlerFactory = Callable[[asyncio.StreamReader, asyncio.StreamWriter], ServiceEventHandler]
 
 
-async def serve(uri: str, handler_factory: HandlerFactory, zeroconf_name: str | None) -> None:
-    """Listen on `uri` until SIGTERM or SIGINT; optionally announce it over zeroconf."""
-    server = AsyncServer.from_uri(uri)
-    if urlparse(uri).scheme == "stdio":
-        await server.run(handler_factory)
+async def serve(
+    uri: str,
+    handler_factory: HandlerFactory,
+    zeroconf_name: str | None,
+    on_listening: Callable[[], None] | None = None,
+) -> None:
+    """Listen on `uri` until SIGTERM or SIGINT (or, for stdio, end of input).
+
+    `on_listening` runs once the socket accepts connections: the place to start
+    loading models, so that `describe` is answered while they load.
+    """
+    scheme = urlparse(uri).scheme
+    announcer = Announcer(uri, zeroconf_name) if zeroconf_name else None
+    if scheme == "stdio":
+        reader, writer = await _stdio_streams()
+        if on_listening:
+            on_listening()
+        await handler_factory(reader, writer).run()
         return
 
+    server = AsyncServer.from_uri(uri)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -114,19 +140,69 @@ async def serve(uri: str, handler_factory: HandlerFactory, zeroconf_name: str | 
             loop.add_signal_handler(sig, stop.set)
     await server.start(handler_factory)
     _LOGGER.info("Listening on %s", uri)
-    if zeroconf_name:
-        await _announce(uri, zeroconf_name)
-    await stop.wait()
-    _LOGGER.info("Stopping")
-    await server.stop()
+    if on_listening:
+        on_listening()
+    if announcer:
+        await announcer.register()
+    try:
+        await stop.wait()
+    finally:
+        _LOGGER.info("Stopping")
+        if announcer:
+            await announcer.unregister()
+        await server.stop()
 
 
-async def _announce(uri: str, name: str) -> None:
-    parsed = urlparse(uri)
-    if parsed.scheme != "tcp" or parsed.port is None:
-        raise ValueError("--zeroconf needs a tcp:// URI with a port")
-    from wyoming.zeroconf import HomeAssistantZeroconf
+async def _stdio_streams() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    loop = asyncio.get_running_loop()
+    reader = await async_get_stdin()
+    transport, protocol = await loop.connect_write_pipe(
+        asyncio.streams.FlowControlMixin, os.fdopen(sys.stdout.fileno(), "wb")
+    )
+    return reader, asyncio.StreamWriter(transport, protocol, None, loop)
 
-    host = parsed.hostname if parsed.hostname not in (None, "0.0.0.0", "") else None
-    await HomeAssistantZeroconf(name=name, port=parsed.port, host=host).register_server()
-    _LOGGER.info("Announced over zeroconf as '%s'", name)
+
+class Announcer:
+    """Announces a tcp:// service as `_wyoming._tcp` over zeroconf (mDNS)."""
+
+    SERVICE_TYPE = "_wyoming._tcp.local."
+
+    def __init__(self, uri: str, name: str) -> None:
+        parsed = urlparse(uri)
+        if parsed.scheme != "tcp" or parsed.port is None:
+            raise ValueError("--zeroconf needs a tcp:// URI with a port")
+        self.name = name
+        self.port = parsed.port
+        self.address = _announced_address(parsed.hostname or "")
+        self._zeroconf: Any = None
+
+    async def register(self) -> None:
+        from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
+
+        self._zeroconf = AsyncZeroconf()
+        info = AsyncServiceInfo(
+            self.SERVICE_TYPE,
+            f"{self.name}.{self.SERVICE_TYPE}",
+            addresses=[socket.inet_aton(self.address)],
+            port=self.port,
+        )
+        await self._zeroconf.async_register_service(info)
+        _LOGGER.info("Announced over zeroconf as '%s' at %s:%d", self.name, self.address, self.port)
+
+    async def unregister(self) -> None:
+        if self._zeroconf is not None:
+            await self._zeroconf.async_unregister_all_services()
+            await self._zeroconf.async_close()
+
+
+def _announced_address(host: str) -> str:
+    """The IPv4 address to announce: the host if it is one, else this machine's LAN address."""
+    if host == "localhost":
+        return "127.0.0.1"
+    with contextlib.suppress(OSError):
+        socket.inet_aton(host)
+        if host != "0.0.0.0":
+            return host
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("224.0.0.251", 5353))  # no packet is sent; this picks the interface
+        return str(probe.getsockname()[0])

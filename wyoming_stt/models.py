@@ -129,6 +129,11 @@ class ModelSource:
         return self.directory
 
 
+def normalize_language(code: str) -> str:
+    """'en-US', 'en_GB', 'EN' -> 'en': Whisper knows languages, not regions."""
+    return code.replace("_", "-").split("-")[0].strip().lower()
+
+
 def _vocabulary_size(directory: Path) -> int:
     """Token count of a CTranslate2 Whisper vocabulary (multilingual when unknown)."""
     vocabulary_json = directory / "vocabulary.json"

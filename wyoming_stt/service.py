@@ -1,14 +1,18 @@
-"""State shared by all connections: settings, models (loaded in the background), info."""
+"""State shared by all connections: settings, models (loaded in the background), workers."""
 
 import concurrent.futures
 import logging
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from wyoming.info import Info
 
+from local_voice.audio import Float32Array
+
 from .models import ModelSource
-from .transcriber import DecodeOptions, WhisperTranscriber
+from .transcriber import DecodeOptions, Transcription, WhisperTranscriber
+from .utterance import Decoder, WorkerPools
 from .vocabulary import Vocabulary
 
 _LOGGER = logging.getLogger(__name__)
@@ -22,6 +26,7 @@ class Settings:
     early_decode: bool = True
     max_audio_seconds: float = 120.0
     stream_timeout: float = 30.0
+    workers: int = 1
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,12 @@ class Request:
 
 
 class SttService:
-    """Holds the models; each is loaded once, in a background thread, on first need."""
+    """Holds the models and the worker threads that every connection shares.
+
+    Each model is loaded once, on a daemon thread, when first needed. Decodes run
+    on their own pool (as many threads as the model has workers), and VAD on
+    another, so a long decode never holds up another client's VAD.
+    """
 
     def __init__(
         self,
@@ -49,26 +59,58 @@ class SttService:
         self.default_request = default_request
         self.settings = settings
         self._load = load
-        self._loader = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="model-load")
         self._loaded: dict[str, concurrent.futures.Future[WhisperTranscriber]] = {}
+        self._lock = threading.Lock()
+        self.pools = WorkerPools(
+            decode=concurrent.futures.ThreadPoolExecutor(settings.workers, "decode"),
+            vad=concurrent.futures.ThreadPoolExecutor(1, "vad"),
+        )
 
     def info(self) -> Info:
         return self._info
 
     def model(self, name: str) -> "concurrent.futures.Future[WhisperTranscriber]":
         """The model's future; loading starts now if it hasn't yet. A failed load is retried."""
-        future = self._loaded.get(name)
-        if future is None or (future.done() and future.exception() is not None):
-            future = self._loader.submit(self._load_logged, self.models[name])
-            self._loaded[name] = future
-        return future
+        with self._lock:
+            future = self._loaded.get(name)
+            if future is None or (future.done() and future.exception() is not None):
+                future = concurrent.futures.Future()
+                self._loaded[name] = future
+                source = self.models[name]
+                threading.Thread(
+                    target=self._load_into, args=(source, future), name=f"load-{name}", daemon=True
+                ).start()
+            return future
 
-    def _load_logged(self, source: ModelSource) -> WhisperTranscriber:
+    def _load_into(
+        self, source: ModelSource, future: "concurrent.futures.Future[WhisperTranscriber]"
+    ) -> None:
         try:
-            return self._load(source)
-        except Exception:
+            future.set_result(self._load(source))
+        except Exception as err:
             _LOGGER.exception("Loading model %s failed", source.name)
-            raise
+            future.set_exception(err)
+
+    def decoder(self, request: Request) -> Decoder:
+        """A blocking decode function for the decode pool, bound to one request."""
+        model = self.model(request.model)
+        vocabulary = request.vocabulary
+
+        def decode(
+            audio: Float32Array, speech: bool, on_segment: Callable[[str], None] | None
+        ) -> Transcription:
+            segments: list[str] = []
+
+            def segment_done(text: str) -> None:
+                segments.append(vocabulary.snap(text))
+                if on_segment is not None:
+                    on_segment(segments[-1])
+
+            result = model.result().transcribe(audio, request.options, speech, segment_done)
+            return replace(result, text=" ".join(segments), segments=tuple(segments))
+
+        return decode
 
     def close(self) -> None:
-        self._loader.shutdown(wait=False, cancel_futures=True)
+        self.pools.decode.shutdown(wait=False, cancel_futures=True)
+        self.pools.vad.shutdown(wait=False, cancel_futures=True)

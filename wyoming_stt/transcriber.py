@@ -30,6 +30,9 @@ SILENCE_PAD_SECONDS = 2.0  # zeros encoded after the audio (measured: best WER a
 MAX_SHORT_SECONDS = WINDOW_SECONDS - SILENCE_PAD_SECONDS
 COMPRESSION_RATIO_LIMIT = 2.4
 NO_SPEECH_LIMIT = 0.6
+# Temperatures the full-window decode retries with when its output looks wrong;
+# faster-whisper's default goes to 1.0, which costs seconds on noise.
+FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6)
 _WORDS = re.compile(r"[\w']+")
 
 
@@ -49,7 +52,7 @@ class Transcription:
     text: str
     language: str
     segments: tuple[str, ...]
-    method: str  # "short-window" or "full-window"
+    method: str  # "short-window", "full-window", "silence" or "too-short"
     seconds: float
 
 
@@ -107,7 +110,8 @@ class WhisperTranscriber:
         if self.short_window:
             silence = np.zeros(WINDOW_SECONDS * SAMPLE_RATE, np.float32)
             self._silence = np.asarray(self._encode(silence))
-        self.transcribe(np.zeros(SAMPLE_RATE, np.float32), DecodeOptions("en", 1))  # warm-up
+        # Warm-up: the first decode allocates; let that happen before any request.
+        self.transcribe(np.zeros(SAMPLE_RATE, np.float32), DecodeOptions("en", 1), speech=False)
         _LOGGER.info(
             "Loaded model %s (%s, %s) in %.1f s",
             self.name,
@@ -132,13 +136,19 @@ class WhisperTranscriber:
         self,
         audio: Float32Array,
         options: DecodeOptions,
+        speech: bool = True,
         on_segment: Callable[[str], None] | None = None,
     ) -> Transcription:
-        """Transcribe 16 kHz mono float audio; `on_segment` sees each segment's text."""
+        """Transcribe 16 kHz mono float audio; `on_segment` sees each segment's text.
+
+        `speech` says whether voice activity detection found speech. When it did
+        not, a transcript Whisper also thinks is no speech becomes "" at once
+        instead of being decoded again over the full window.
+        """
         started = time.monotonic()
         seconds = len(audio) / SAMPLE_RATE
         if self.short_window and seconds <= MAX_SHORT_SECONDS:
-            result = self._transcribe_short(audio, options)
+            result = self._transcribe_short(audio, options, speech)
             if result is not None:
                 text, language, method = result
                 if text and on_segment is not None:
@@ -151,7 +161,7 @@ class WhisperTranscriber:
         return Transcription(text, language, segments, "full-window", time.monotonic() - started)
 
     def _transcribe_short(
-        self, audio: Float32Array, options: DecodeOptions
+        self, audio: Float32Array, options: DecodeOptions, speech: bool
     ) -> tuple[str, str, str] | None:
         import ctranslate2
         from faster_whisper.transcribe import get_suppressed_tokens
@@ -182,8 +192,11 @@ class WhisperTranscriber:
         tokens = [token for token in result.sequences_ids[0] if token < tokenizer.eot]
         text = tokenizer.decode(tokens).strip()
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        no_speech = result.no_speech_prob > NO_SPEECH_LIMIT
+        if no_speech and not speech:
+            return "", language, "silence"
         suspicious = (
-            result.no_speech_prob > NO_SPEECH_LIMIT
+            no_speech
             or len(tokens) >= max_new - 1
             or avg_logprob < self.fallback_logprob
             or compression_ratio(text) > COMPRESSION_RATIO_LIMIT
@@ -224,6 +237,7 @@ class WhisperTranscriber:
             initial_prompt=options.prompt,
             condition_on_previous_text=False,
             vad_filter=False,
+            temperature=FALLBACK_TEMPERATURES,
         )
         texts: list[str] = []
         for segment in segments:  # decoded lazily, window by window

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,13 +30,23 @@ MIN_SPEECH_FRAMES = 2  # a run of 64 ms counts as speech; shorter blips are igno
 LEAD_PAD_SAMPLES = int(0.2 * SAMPLE_RATE)
 TAIL_PAD_SAMPLES = int(0.3 * SAMPLE_RATE)
 SPECULATE_AFTER_FRAMES = -(-TAIL_PAD_SAMPLES // FRAME_SAMPLES)  # quiet this long: decode early
+MIN_DECODE_SAMPLES = int(0.1 * SAMPLE_RATE)  # shorter than this is answered with ""
 
-Decoder = Callable[[Float32Array, Callable[[str], None] | None], Transcription]
+# decode(audio, speech_found, on_segment) -> Transcription; blocking, for a worker thread
+Decoder = Callable[[Float32Array, bool, Callable[[str], None] | None], Transcription]
 Cut = tuple[int, int]
 
 
 class AudioTooLong(Exception):
     """The stream passed the server's length limit without an audio-stop."""
+
+
+@dataclass(frozen=True)
+class WorkerPools:
+    """Threads for model work: decodes, and (separately) voice activity detection."""
+
+    decode: Executor
+    vad: Executor
 
 
 @dataclass(frozen=True)
@@ -51,14 +62,17 @@ class Outcome:
 class Utterance:
     """Collects a request's audio and decodes it, early when it can."""
 
-    def __init__(self, decode: Decoder, *, speculate: bool, max_seconds: float) -> None:
+    def __init__(
+        self, decode: Decoder, pools: WorkerPools, *, speculate: bool, max_seconds: float
+    ) -> None:
         self._decode = decode
+        self._pools = pools
         self._speculate = speculate
         self._max_samples = int(max_seconds * SAMPLE_RATE)
         self._pieces: list[np.ndarray] = []
         self._samples = 0
         self._vad = VadStream()
-        self._probs: list[float] = []
+        self._frames = 0
         self._first_run: int | None = None  # first frame of the first speech run
         self._last_run_end: int | None = None  # frame after the last speech run
         self._run_length = 0
@@ -75,14 +89,17 @@ class Utterance:
             raise AudioTooLong(f"audio passed {self._max_samples / SAMPLE_RATE:.0f} s")
         self._pieces.append(samples)
         self._samples += len(samples)
-        probs = await asyncio.to_thread(self._vad.process, int16_to_float32(samples))
+        loop = asyncio.get_running_loop()
+        probs = await loop.run_in_executor(
+            self._pools.vad, self._vad.process, int16_to_float32(samples)
+        )
         self._track(probs)
         self._maybe_decode_early()
 
     def _track(self, probs: Float32Array) -> None:
         for prob in probs.tolist():
-            frame = len(self._probs)
-            self._probs.append(prob)
+            frame = self._frames
+            self._frames += 1
             if prob >= SPEECH_THRESHOLD:
                 self._run_length += 1
                 if self._run_length >= MIN_SPEECH_FRAMES:
@@ -104,43 +121,53 @@ class Utterance:
         audio = np.concatenate(self._pieces) if self._pieces else np.zeros(0, np.int16)
         return int16_to_float32(audio[cut[0] : cut[1]])
 
+    def _run_decode(
+        self, cut: Cut, on_segment: Callable[[str], None] | None
+    ) -> "asyncio.Future[Transcription]":
+        audio = self._audio(cut)
+        speech = self._first_run is not None
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(self._pools.decode, self._decode, audio, speech, on_segment)
+
     def _maybe_decode_early(self) -> None:
         if not self._speculate or self._last_run_end is None:
             return
-        if len(self._probs) - self._last_run_end < SPECULATE_AFTER_FRAMES:
+        if self._frames - self._last_run_end < SPECULATE_AFTER_FRAMES:
             return  # still speaking, or only just stopped
         cut = self._cut()
         if self._early is not None and (self._early[0] == cut or not self._early[1].done()):
             return  # already decoded, or one decode at a time
-        audio = self._audio(cut)
-        future = asyncio.ensure_future(asyncio.to_thread(self._decode, audio, None))
+        future = self._run_decode(cut, None)
         future.add_done_callback(self._early_done)
         self._early = (cut, future)
-        _LOGGER.debug("Decoding %.2f s of speech early", len(audio) / SAMPLE_RATE)
+        _LOGGER.debug("Decoding %.2f s of speech early", (cut[1] - cut[0]) / SAMPLE_RATE)
 
-    def _early_done(self, future: asyncio.Future[Transcription]) -> None:
-        if future.cancelled():
-            return
-        if future.exception() is None:
+    def _early_done(self, future: "asyncio.Future[Transcription]") -> None:
+        if not future.cancelled() and future.exception() is None:
             self._maybe_decode_early()  # speech may have resumed meanwhile
 
     async def finish(self, on_segment: Callable[[str], None] | None) -> Outcome:
         """Decode the whole utterance, reusing an early decode of the same audio."""
-        self._track(await asyncio.to_thread(self._vad.flush))
+        self._speculate = False  # from here on, only the final decode runs
+        loop = asyncio.get_running_loop()
+        self._track(await loop.run_in_executor(self._pools.vad, self._vad.flush))
         cut = self._cut()
         speech_seconds = (cut[1] - cut[0]) / SAMPLE_RATE
+        if cut[1] - cut[0] < MIN_DECODE_SAMPLES:
+            nothing = Transcription("", "", (), "too-short", 0.0)
+            return Outcome(nothing, self.seconds, speech_seconds, speculative=False)
         if self._early is not None and self._early[0] == cut:
             transcription = await self._early[1]
             if on_segment is not None:
                 for segment in transcription.segments:
                     on_segment(segment)
             return Outcome(transcription, self.seconds, speech_seconds, speculative=True)
-        audio = self._audio(cut)
-        transcription = await asyncio.to_thread(self._decode, audio, on_segment)
+        transcription = await self._run_decode(cut, on_segment)
         return Outcome(transcription, self.seconds, speech_seconds, speculative=False)
 
     def discard(self) -> None:
         """Drop the audio; an early decode still running finishes unseen."""
+        self._speculate = False
         if self._early is not None:
             future = self._early[1]
             future.remove_done_callback(self._early_done)
@@ -148,7 +175,7 @@ class Utterance:
         self._pieces.clear()
 
 
-def _ignore_result(future: asyncio.Future[Transcription]) -> None:
+def _ignore_result(future: "asyncio.Future[Transcription]") -> None:
     with contextlib.suppress(asyncio.CancelledError):
         if (error := future.exception()) is not None:
             _LOGGER.debug("Discarded early decode failed: %s", error)
