@@ -11,7 +11,6 @@ import importlib.util
 import json
 import logging
 import os
-import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -171,8 +170,3 @@ def assemble(
     manifest = {spec.name: spec.sha256 for spec in model.files}
     (directory / "local-voice.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return directory
-
-
-def remove(model: EmbeddedModel, root: Path | None = None) -> None:
-    """Delete a model's assembled directory (it is rebuilt on next use)."""
-    shutil.rmtree((root or cache_dir()) / "models" / model.name, ignore_errors=True)

@@ -75,9 +75,6 @@ class Vocabulary:
         )
         return Vocabulary(_unique(names, MAX_NAMES), _unique(terms, MAX_NAMES))
 
-    def __bool__(self) -> bool:
-        return bool(self.names or self.terms)
-
     def prompt(self) -> str | None:
         """Initial prompt listing names first, then terms, within Whisper's limit."""
         pieces: list[str] = []
