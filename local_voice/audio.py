@@ -1,15 +1,18 @@
 """PCM audio helpers: validating formats and converting to 16 kHz/16-bit/mono."""
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-try:  # audioop is gone from Python 3.13; wyoming ships a pure-Python copy
-    import audioop
-except ImportError:  # pragma: no cover - depends on the Python version
-    from wyoming import pyaudioop as audioop  # type: ignore[no-redef]
+with warnings.catch_warnings():  # audioop is deprecated in 3.11-3.12, gone in 3.13
+    warnings.simplefilter("ignore", DeprecationWarning)
+    try:
+        import audioop
+    except ImportError:  # pragma: no cover - Python 3.13: wyoming's pure-Python copy
+        from wyoming import pyaudioop as audioop  # type: ignore[no-redef]
 
 SAMPLE_RATE = 16000
 SAMPLE_WIDTH = 2
