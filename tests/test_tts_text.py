@@ -48,7 +48,8 @@ def test_ordinals():
 def test_sentences_are_released_as_soon_as_they_end():
     splitter = SentenceSplitter()
     out: list[str] = []
-    for index, word in enumerate("Hello there! Dr. Smith says it is 21.5 degrees. Bye".split()):
+    text = "Hello there! Dr. Smith says it is 21.5 degrees. Bye"
+    for index, word in enumerate(text.split(" ")):
         out += splitter.add(word if index == 0 else " " + word)
         if word == "there!":
             assert out == []  # the end is certain only once whitespace follows
