@@ -33,12 +33,11 @@ from wyoming.tts import (
     SynthesizeVoice,
 )
 
+from bench.peers import BENCH_DIR, peer_python
 from bench.stt import cpu_seconds, peak_rss_mb, server
 from local_voice.launcher import describe
 from wyoming_tts.models import DEFAULT_VOICE, catalog
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_DIR = ROOT / ".bench"
 PEER = "wyoming-piper==2.5.2"
 
 TEXTS = (
@@ -67,19 +66,6 @@ class Measure:
     def rtf(self) -> float:
         """Seconds of work per second of audio (first byte sent to last audio received)."""
         return sum(self.total) / max(sum(self.audio_seconds), 1e-9)
-
-
-def peer_python() -> Path:
-    venv = BENCH_DIR / "venv-wyoming-piper"
-    python = venv / "bin" / "python"
-    marker = venv / ".installed"
-    if not marker.exists():
-        print(f"Installing {PEER} into {venv} ...", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", PEER]
-        subprocess.run(pip, check=True)
-        marker.touch()
-    return python
 
 
 def peer_data_dir() -> Path:
@@ -199,7 +185,7 @@ async def bench(args: argparse.Namespace) -> None:
     if not args.no_peer:
         data = peer_data_dir()
         peer = [
-            str(peer_python()),
+            str(peer_python("wyoming-piper", PEER)),
             "-m",
             "wyoming_piper",
             "--uri",
