@@ -24,6 +24,8 @@ def data_dir(tmp_path_factory):
     config["language"]["code"] = "en_GB"
     config["speaker_id_map"] = {"alice": 0, "bob": 1}  # one model output; names still checked
     (directory / "en_GB-test-medium.onnx.json").write_text(json.dumps(config))
+    (directory / "en_US-broken-low.onnx").write_bytes(b"not a model")
+    (directory / "en_US-broken-low.onnx.json").write_text(json.dumps(config))
     with np.load(kokoro_voices_file()) as styles:
         styles["am_michael"].astype("<f4").tofile(directory / "am_custom.bin")
         np.savez(directory / "more.npz", ff_test=styles["bf_emma"])
@@ -58,6 +60,10 @@ async def test_data_dir_voices_are_listed_and_spoken(tmp_path, data_dir):
         assert again.seconds > 0.3
         log = server.wait_for_log("Unloading piper:")  # one model at a time: LRU evicted
         assert "Unloading kokoro:" in log
+
+        broken = await synthesize(server.port, "Hello.", {"name": "en_US-broken-low"})
+        assert broken.types == ["error"] and broken.events[0].data["code"] == "synthesis-failed"
+        assert (await synthesize(server.port, "Still fine.")).seconds > 0.3
 
 
 async def test_engine_kokoro_makes_af_heart_the_default(tmp_path):
