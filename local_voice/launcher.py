@@ -28,7 +28,10 @@ class Service:
     program: str  # the program name its `info` reports
 
 
-SERVICES = (Service("speech-to-text", "wyoming_stt", 10300, "faster_whisper", "local-voice-stt"),)
+SERVICES = (
+    Service("speech-to-text", "wyoming_stt", 10300, "faster_whisper", "local-voice-stt"),
+    Service("wake-word", "wyoming_wake", 10400, "pymicro_wakeword", "local-voice-wake"),
+)
 READY_TIMEOUT = 120.0
 STOP_TIMEOUT = 10.0
 
