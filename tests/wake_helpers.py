@@ -21,7 +21,7 @@ async def detect(
     **audio: int,
 ) -> list[Event]:
     """detect(names), the clip, audio-stop (unless `stop` is False), then a ping: every
-    event the server sent before its pong, an error, or closing the connection."""
+    event the server sent before its pong or closing the connection."""
     client = await RawClient.connect(port, version)
     try:
         fmt = {key: audio.get(key, default) for key, default in RATE_WIDTH_CHANNELS}
@@ -46,7 +46,7 @@ async def read_until_pong(reader: asyncio.StreamReader, timeout: float = 60) -> 
     with contextlib.suppress(ConnectionError):
         while (event := await asyncio.wait_for(async_read_event(reader), timeout)) is not None:
             events.append(event)
-            if event.type in ("pong", "error"):
+            if event.type == "pong":
                 break
     return events
 
