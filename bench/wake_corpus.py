@@ -91,7 +91,7 @@ def speak(text: str, voice: str, noisy: bool) -> bytes:
     return pcm
 
 
-def _cached(cache: Path | None, text: str, voice: str, noisy: bool) -> bytes:
+def cached_speech(cache: Path | None, text: str, voice: str, noisy: bool) -> bytes:
     if cache is None:
         return speak(text, voice, noisy)
     key = hashlib.sha256(json.dumps([text, voice, noisy, NOISE_SNR_DB]).encode()).hexdigest()
@@ -117,7 +117,7 @@ def positives(
                 turn = list(PHRASES).index(phrase) + list(VOICES).index(voice) + noisy
                 command = COMMANDS[turn % len(COMMANDS)]
                 text = f"{phrase}, {command}"
-                out.append(WakeClip(text, voice, noisy, _cached(cache, text, voice, noisy), phrase))
+                out.append(WakeClip(text, voice, noisy, cached_speech(cache, text, voice, noisy), phrase))
     return out
 
 
@@ -129,7 +129,7 @@ def negatives(
 ) -> list[WakeClip]:
     """Near misses and ordinary speech by every voice."""
     return [
-        WakeClip(text, voice, noisy, _cached(cache, text, voice, noisy))
+        WakeClip(text, voice, noisy, cached_speech(cache, text, voice, noisy))
         for text in texts
         for voice in voices or list(VOICES)
         for noisy in noise
