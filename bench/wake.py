@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,7 +147,7 @@ async def run_stream(
 
     reading = asyncio.create_task(read())
     try:
-        fmt = {"rate": 16000, "width": 2, "channels": 1}
+        fmt: dict[str, object] = {"rate": 16000, "width": 2, "channels": 1}
         await async_write_event(_event("detect", {"names": names} if names else {}), writer)
         await async_write_event(_event("audio-start", fmt), writer)
         started = time.monotonic()
@@ -171,7 +171,7 @@ async def run_stream(
 
 
 async def run_many(
-    port: int, jobs: list[tuple[bytes, list[str] | None]], speed: float | None, parallel: int
+    port: int, jobs: Sequence[tuple[bytes, list[str] | None]], speed: float | None, parallel: int
 ) -> list[list[str]]:
     gate = asyncio.Semaphore(parallel)
 
@@ -280,7 +280,10 @@ async def detection_rates(
 
 
 async def near_misses(
-    server: Server, results: dict[str, ModelResult], clips_: list[WakeClip], args: argparse.Namespace
+    server: Server,
+    results: dict[str, ModelResult],
+    clips_: list[WakeClip],
+    args: argparse.Namespace,
 ) -> None:
     found = await run_many(
         server.port, [(clip.pcm, list(results)) for clip in clips_], args.speed, args.parallel
@@ -383,8 +386,7 @@ async def bench(args: argparse.Namespace) -> None:
         f"{hours * 60:.1f} min; load average {load:.1f}"
     )
     print(
-        "| server | model | detected | near-miss accepts | false accepts / h "
-        "| CPU RTF (1 stream) |"
+        "| server | model | detected | near-miss accepts | false accepts / h | CPU RTF (1 stream) |"
     )
     print("|---|---|---|---|---|---|")
     print("\n".join(accuracy_rows))

@@ -117,7 +117,9 @@ def positives(
                 turn = list(PHRASES).index(phrase) + list(VOICES).index(voice) + noisy
                 command = COMMANDS[turn % len(COMMANDS)]
                 text = f"{phrase}, {command}"
-                out.append(WakeClip(text, voice, noisy, cached_speech(cache, text, voice, noisy), phrase))
+                out.append(
+                    WakeClip(text, voice, noisy, cached_speech(cache, text, voice, noisy), phrase)
+                )
     return out
 
 
