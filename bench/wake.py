@@ -30,6 +30,7 @@ import numpy as np
 from wyoming.event import Event, async_read_event, async_write_event
 
 from bench import wake_corpus
+from bench.stt import cpu_seconds
 from bench.wake_corpus import PHRASES, WakeClip
 from local_voice import clips
 from local_voice.launcher import describe
@@ -185,11 +186,6 @@ async def run_many(
 # -- servers ---------------------------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def peer_python() -> Path:
     venv = BENCH_DIR / "venv-wyoming-openwakeword"
     python = venv / "bin" / "python"
@@ -255,6 +251,7 @@ class ModelResult:
     near_clips: int = 0
     false_accepts: int = 0
     cpu_rtf: float = 0.0
+    piper_positives: int = 0
     misses: list[str] = field(default_factory=list)
 
 
@@ -272,6 +269,7 @@ async def detection_rates(
     found = await run_many(server.port, jobs, args.speed, args.parallel)
     for (model, clip), names in zip(keys, found, strict=True):
         results[model].positives += 1
+        results[model].piper_positives += clip.voice.startswith("piper")
         if model in names:
             results[model].hits += 1
         else:
@@ -399,8 +397,10 @@ async def bench(args: argparse.Namespace) -> None:
 
 def accuracy_row(server: str, model: str, result: ModelResult, hours: float) -> str:
     rate = result.hits / max(result.positives, 1)
+    piper = result.piper_positives - sum(m.startswith("piper") for m in result.misses)
     return (
         f"| {server} | {model} | {rate:.0%} ({result.hits}/{result.positives}) | "
+        f"{piper}/{result.piper_positives} | "
         f"{result.near_accepts}/{result.near_clips} | "
         f"{result.false_accepts / hours:.1f} ({result.false_accepts}) | {result.cpu_rtf:.4f} |"
     )
