@@ -49,7 +49,7 @@ async def test_info_lists_every_model_with_phrase_language_and_licence(
     assert models["hey_jarvis"].phrase == "Hey Jarvis" and models["hey_jarvis"].languages == ["en"]
     assert models["hey_rhasspy_v0.1"].phrase == "Hey Rhasspy"
     for name in OWW_MODELS:
-        assert "CC BY-NC-SA 4.0 (non-commercial" in (models[name].description or ""), name
+        assert "CC BY-NC-SA 4.0: non-commercial" in (models[name].description or ""), name
         assert models[name].attribution.url == "https://github.com/dscripka/openWakeWord"
     for name in MICRO_MODELS:
         assert "Apache-2.0" in (models[name].description or ""), name

@@ -129,8 +129,9 @@ def _micro_spec(config: Path, custom: bool = False) -> WakeModelSpec:
         phrase=str(data["wake_word"]),
         languages=[str(lang) for lang in data.get("trained_languages") or ["en"]],
         path=model,
-        description=f"microWakeWord '{data['wake_word']}' "
-        + (f"(custom model from {config.parent})" if custom else "(embedded, Apache-2.0)"),
+        # Home Assistant shows the description as the wake word's name: keep it short.
+        description=f"{data['wake_word']} (microWakeWord, "
+        + ("custom)" if custom else "Apache-2.0)"),
         attribution=attribution if author else MICRO_ATTRIBUTION,
         cutoff=float(data["micro"]["probability_cutoff"]),
         config=config,
@@ -184,7 +185,7 @@ def embedded_openwakeword() -> list[WakeModelSpec]:
             directory / f"{stem}.tflite",
             phrase,
             languages,
-            f"openWakeWord '{phrase}' (embedded); model licence {OPENWAKEWORD_LICENSE}",
+            f"{phrase} (openWakeWord, CC BY-NC-SA 4.0: non-commercial use only)",
             OPENWAKEWORD_ATTRIBUTION,
         )
         for stem, (phrase, languages) in OPENWAKEWORD_PHRASES.items()
@@ -217,8 +218,8 @@ def custom_models(directory: Path) -> list[WakeModelSpec]:
                 model.resolve(),
                 phrase,
                 languages,
-                f"openWakeWord '{phrase}' (custom model from {directory})",
-                OPENWAKEWORD_ATTRIBUTION,
+                f"{phrase} (openWakeWord, custom)",
+                ("openWakeWord (custom model)", OPENWAKEWORD_ATTRIBUTION[1]),
             )
         )
     return specs
