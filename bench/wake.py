@@ -131,19 +131,25 @@ def _event(event_type: str, data: dict[str, object] | None = None, payload: byte
 
 
 async def run_stream(
-    port: int, pcm: bytes, names: list[str] | None, speed: float | None
+    port: int, pcm: bytes, names: list[str] | None, speed: float | None, drain: bool = True
 ) -> list[str]:
-    """Stream one clip (at `speed` x real time, None: as fast as possible); the detections."""
+    """Stream one clip (at `speed` x real time, None: as fast as possible); the detections.
+
+    With `drain`, a ping after `audio-stop` and waiting for the pong makes sure the
+    server has worked through all the audio (it answers events in order). The
+    peer answers no ping: it gets 0.5 s before `audio-stop` and 2 s after.
+    """
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     found: list[str] = []
+    last = "pong" if drain else "not-detected"
 
     async def read() -> None:
         while (event := await async_read_event(reader)) is not None:
             if event.type == "detection":
                 found.append(str(event.data.get("name")))
-            if event.type in ("not-detected", "error"):
-                if event.type == "error":
-                    raise RuntimeError(event.data.get("text"))
+            if event.type == "error":
+                raise RuntimeError(event.data.get("text"))
+            if event.type == last:
                 return
 
     reading = asyncio.create_task(read())
@@ -159,10 +165,13 @@ async def run_stream(
             if speed:
                 due = started + (index + 1) * CHUNK_BYTES / 32000 / speed
                 await asyncio.sleep(max(due - time.monotonic(), 0))
-        await asyncio.sleep(0.5)  # let a server that works behind the stream catch up
+        if not drain:
+            await asyncio.sleep(0.5)
         await async_write_event(_event("audio-stop"), writer)
+        if drain:
+            await async_write_event(_event("ping"), writer)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(reading), 2)
+            await asyncio.wait_for(asyncio.shield(reading), 600 if drain else 2)
     finally:
         reading.cancel()
         with contextlib.suppress(asyncio.CancelledError, ConnectionError):
@@ -172,13 +181,16 @@ async def run_stream(
 
 
 async def run_many(
-    port: int, jobs: Sequence[tuple[bytes, list[str] | None]], speed: float | None, parallel: int
+    server: "Server",
+    jobs: Sequence[tuple[bytes, list[str] | None]],
+    speed: float | None,
+    parallel: int,
 ) -> list[list[str]]:
     gate = asyncio.Semaphore(parallel)
 
     async def one(pcm: bytes, names: list[str] | None) -> list[str]:
         async with gate:
-            return await run_stream(port, pcm, names, speed)
+            return await run_stream(server.port, pcm, names, speed, server.answers_ping)
 
     return list(await asyncio.gather(*(one(pcm, names) for pcm, names in jobs)))
 
@@ -206,6 +218,7 @@ class Server:
     command: list[str]
     port: int
     models: dict[str, list[str]]  # engine -> model names
+    answers_ping: bool = True
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -237,7 +250,7 @@ async def ready(server: Server, warmup: bytes) -> None:
             raise RuntimeError(f"{server.name} did not start (see .bench/wake-*.log)")
         await asyncio.sleep(0.2)
     for models in server.models.values():  # load every model before measuring
-        await run_stream(server.port, warmup, models, None)
+        await run_stream(server.port, warmup, models, None, server.answers_ping)
 
 
 # -- measurements ----------------------------------------------------------------------
@@ -266,7 +279,7 @@ async def detection_rates(
             if model in results:
                 jobs.append((clip.pcm, [model]))
                 keys.append((model, clip))
-    found = await run_many(server.port, jobs, args.speed, args.parallel)
+    found = await run_many(server, jobs, args.speed, args.parallel)
     for (model, clip), names in zip(keys, found, strict=True):
         results[model].positives += 1
         results[model].piper_positives += clip.voice.startswith("piper")
@@ -284,7 +297,7 @@ async def near_misses(
     args: argparse.Namespace,
 ) -> None:
     found = await run_many(
-        server.port, [(clip.pcm, list(results)) for clip in clips_], args.speed, args.parallel
+        server, [(clip.pcm, list(results)) for clip in clips_], args.speed, args.parallel
     )
     for names in found:
         for model in results:
@@ -299,16 +312,16 @@ async def false_accepts(
     step = len(negative) // args.parallel // 2 * 2
     pieces = [negative[i * step : (i + 1) * step] for i in range(args.parallel)]
     found = await run_many(
-        server.port, [(piece, list(results)) for piece in pieces], args.speed, args.parallel
+        server, [(piece, list(results)) for piece in pieces], args.speed, args.parallel
     )
     counts = Counter(name for names in found for name in names)
     for model in results:
         results[model].false_accepts = counts[model]
 
 
-async def cpu_rtf(server: Server, model: str, audio: bytes) -> float:
+async def cpu_rtf(server: Server, model: str, audio: bytes, speed: float) -> float:
     before = cpu_seconds(server.pid)
-    await run_stream(server.port, audio, [model], None)
+    await run_stream(server.port, audio, [model], speed, server.answers_ping)
     return (cpu_seconds(server.pid) - before) / (len(audio) / 32000)
 
 
@@ -318,7 +331,7 @@ async def concurrent_cpu(
     """% of one core while `streams` clients stream in real time."""
     jobs = [(quiet_room(seconds, speech, seed), [model]) for seed in range(streams)]
     before, started = cpu_seconds(server.pid), time.monotonic()
-    await run_many(server.port, jobs, 1.0, streams)
+    await run_many(server, jobs, 1.0, streams)
     return 100 * (cpu_seconds(server.pid) - before) / (time.monotonic() - started)
 
 
@@ -330,7 +343,7 @@ def ours(port: int, vad: bool) -> Server:
 
 def peer(port: int) -> Server:
     command = [str(peer_python()), "-m", "wyoming_openwakeword", "--uri", f"tcp://127.0.0.1:{port}"]
-    return Server("wyoming-openwakeword 1.8.2", command, port, {"oww": OWW})
+    return Server("wyoming-openwakeword 1.8.2", command, port, {"oww": OWW}, answers_ping=False)
 
 
 async def bench(args: argparse.Namespace) -> None:
@@ -365,7 +378,7 @@ async def bench(args: argparse.Namespace) -> None:
                 await near_misses(server, results, near, args)
                 await false_accepts(server, results, negative, args)
                 for model, result in results.items():
-                    result.cpu_rtf = await cpu_rtf(server, model, rtf_audio)
+                    result.cpu_rtf = await cpu_rtf(server, model, rtf_audio, args.speed)
                     accuracy_rows.append(accuracy_row(server.name, model, result, hours))
                     print(accuracy_rows[-1], flush=True)
                     if args.verbose and result.misses:
@@ -413,7 +426,7 @@ def main() -> None:
     parser.add_argument("--negative-minutes", type=float, default=30.0)
     parser.add_argument("--seconds", type=float, default=20.0, help="Real-time CPU runs (20)")
     parser.add_argument("--streams", type=int, nargs="+", default=[1, 4, 8])
-    parser.add_argument("--rtf-seconds", type=float, default=300.0, help="Audio for CPU RTF")
+    parser.add_argument("--rtf-seconds", type=float, default=60.0, help="Audio for CPU RTF (60)")
     parser.add_argument("--speed", type=float, default=4.0, help="x real time for clips (4)")
     parser.add_argument("--parallel", type=int, default=4, help="Clips streamed at once (4)")
     parser.add_argument("--phrases", nargs="+", choices=list(PHRASES))
