@@ -359,8 +359,8 @@ async def bench(args: argparse.Namespace) -> None:
         f"{hours * 60:.1f} min negative stream; load average {load:.1f} on {os.cpu_count()} CPUs",
         flush=True,
     )
-    servers = [ours(args.port, False)]
-    if not args.no_vad:
+    servers = [] if args.no_ours else [ours(args.port, False)]
+    if not args.no_vad and not args.no_ours:
         servers.append(ours(args.port + 1, True))
     if not args.no_peer:
         servers.append(peer(args.port + 2))
@@ -434,6 +434,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=10490)
     parser.add_argument("--no-peer", action="store_true", help="Only measure Local Voice")
     parser.add_argument("--no-vad", action="store_true", help="Skip the VAD-gated server")
+    parser.add_argument("--no-ours", action="store_true", help="Only measure the peer")
     parser.add_argument("--verbose", action="store_true", help="Print each missed clip")
     asyncio.run(bench(parser.parse_args()))
 
