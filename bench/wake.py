@@ -397,9 +397,10 @@ async def bench(args: argparse.Namespace) -> None:
         f"{hours * 60:.1f} min; load average {load:.1f}"
     )
     print(
-        "| server | model | detected | near-miss accepts | false accepts / h | CPU RTF (1 stream) |"
+        "| server | model | detected | of them Piper | near-miss accepts | false accepts / h "
+        "| CPU RTF (1 stream) |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     print("\n".join(accuracy_rows))
     print()
     print(f"CPU while N clients stream in real time ({args.seconds:g} s, quiet room + speech)")
