@@ -1,6 +1,7 @@
 """Bad and unusual input: formats, chunk sizes, unknown models, dropped connections."""
 
 import asyncio
+import contextlib
 import json
 import shutil
 import subprocess
@@ -41,6 +42,28 @@ async def test_unknown_model_gets_an_error_naming_the_models(wake_server: Server
     finally:
         await client.close()
     assert detections(await detect(wake_server.port, phrase_clip("okay nabu"))) == ["okay_nabu"]
+
+
+async def test_unknown_model_error_reaches_a_client_that_keeps_streaming(
+    wake_server: ServerProcess,
+):
+    """Like Home Assistant: detect, then audio at once; the error still arrives."""
+    client = await RawClient.connect(wake_server.port, "1.5.4")
+    try:
+        reading = asyncio.create_task(read_until_pong(client.reader, timeout=10))
+        fmt = {"rate": 16000, "width": 2, "channels": 1}
+        await client.send("detect", {"names": ["hey_siri"]})
+        await client.send("audio-start", fmt)
+        pcm = phrase_clip("okay nabu")
+        with contextlib.suppress(ConnectionError):
+            for start in range(0, len(pcm), 2048):
+                await client.send("audio-chunk", fmt, pcm[start : start + 2048])
+                await asyncio.sleep(0.02)
+        events = await reading
+        assert [event.type for event in events] == ["error"]
+        assert "hey_siri" in events[0].data["text"]
+    finally:
+        await client.close()
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.event import Event
@@ -17,6 +18,7 @@ from .models import WakeModelSpec
 from .service import UnknownModel, WakeService
 
 _LOGGER = logging.getLogger(__name__)
+REFUSED_GRACE_SECONDS = 1.0  # how long a refused connection is drained before it closes
 
 
 class WakeEventHandler(ServiceEventHandler):
@@ -37,8 +39,16 @@ class WakeEventHandler(ServiceEventHandler):
         self._stream: WakeStream | None = None
         self._format: PcmFormat | None = None
         self._converter = PcmConverter()
+        self._refused_at: float | None = None
+
+    def read_timeout(self) -> float | None:
+        if self._refused_at is None:
+            return None
+        return max(REFUSED_GRACE_SECONDS - (time.monotonic() - self._refused_at), 0.01)
 
     async def handle_event(self, event: Event) -> bool:
+        if self._refused_at is not None:  # after an unknown model: drain, then close
+            return time.monotonic() - self._refused_at < REFUSED_GRACE_SECONDS
         if Describe.is_type(event.type):
             await self.write_event(self.service.info().event())
         elif Detect.is_type(event.type):
@@ -66,7 +76,14 @@ class WakeEventHandler(ServiceEventHandler):
         try:
             self._armed = self.service.arm(names)
         except UnknownModel as err:
-            raise RequestError(str(err), "unknown-model", close=True) from err
+            # Clients such as Home Assistant stream audio right after `detect`;
+            # closing at once would reset the connection before they read the
+            # error, so the connection is drained for a moment first.
+            _LOGGER.warning("%s: %s; closing", self.peer, err)
+            await self.send_error(str(err), "unknown-model")
+            await self._close_stream()
+            self._refused_at = time.monotonic()
+            return
         _LOGGER.debug("%s: armed %s", self.peer, ", ".join(self._armed))
         if self._stream is not None:  # re-armed mid-stream: new models from here on
             await self._open(self._armed)
