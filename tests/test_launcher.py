@@ -48,6 +48,9 @@ async def test_script_run_serves_stt_and_stops_cleanly(stop_signal):
         assert f"text-to-speech: tcp://127.0.0.1:{10200 + offset}" in output
         info = await describe("127.0.0.1", 10300 + offset, timeout=5)
         assert info is not None and info.asr[0].models[0].name == "base"
+        assert f"wake-word: tcp://127.0.0.1:{10400 + offset}" in output
+        wake = await describe("127.0.0.1", 10400 + offset, timeout=5)
+        assert wake is not None and wake.wake[0].name == "local-voice-wake"
         os.killpg(process.pid, stop_signal)  # what Ctrl-C in a terminal does
         assert process.wait(30) == 0
         assert "Stopped." in (process.stdout.read() if process.stdout else "")

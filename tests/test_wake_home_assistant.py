@@ -1,0 +1,55 @@
+"""The wake-word server with Home Assistant 2025.4's own client library (wyoming 1.5.4)."""
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local_voice import clips
+from tests.helpers import ROOT, ServerProcess
+from tests.wake_fixtures import ALL_MODELS, phrase_clip, wake_server
+
+__all__ = ["wake_server"]
+
+CLIENT_PYTHON = ROOT / ".venv-wyoming-1.5.4" / "bin" / "python"
+CLIENT = Path(__file__).parent / "compat" / "ha_wake_client.py"
+
+
+def run_client(port: int, pcm: bytes, model: str, tmp_path: Path) -> dict[str, Any]:
+    if not CLIENT_PYTHON.exists():
+        pytest.fail("run script/test: it creates .venv-wyoming-1.5.4 for this test")
+    clip = tmp_path / f"{model}.pcm"
+    clip.write_bytes(pcm)
+    result = subprocess.run(
+        [str(CLIENT_PYTHON), str(CLIENT), str(port), str(clip), model],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    answer: dict[str, Any] = json.loads(result.stdout)
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("model", "phrase"),
+    [("okay_nabu", "okay nabu"), ("ok_nabu_v0.1", "okay nabu"), ("hey_jarvis_v0.1", "hey jarvis")],
+)
+def test_home_assistant_2025_4_wake_client(wake_server: ServerProcess, tmp_path, model, phrase):
+    pcm = phrase_clip(phrase) + clips.silence(3)
+    answer = run_client(wake_server.port, pcm, model, tmp_path)
+    assert answer["wyoming"] == "1.5.4"
+    assert answer["programs"] == ["local-voice-wake"]
+    assert sorted(answer["models"]) == sorted(ALL_MODELS)
+    assert answer["models"]["okay_nabu"]["phrase"] == "Okay Nabu"
+    assert answer["detection"] is not None and answer["detection"]["name"] == model
+    assert answer["detection"]["timestamp"] > 0
+
+
+def test_home_assistant_client_hears_nothing_in_ordinary_speech(wake_server, tmp_path):
+    pcm = clips.padded(clips.piper("turn off the kitchen lights")) + clips.silence(2)
+    answer = run_client(wake_server.port, pcm, "okay_nabu", tmp_path)
+    assert answer["detection"] is None

@@ -1,0 +1,1 @@
+"""Wake-word service: microWakeWord and openWakeWord over the Wyoming protocol."""
