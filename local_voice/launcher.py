@@ -28,7 +28,10 @@ class Service:
     program: str  # the program name its `info` reports
 
 
-SERVICES = (Service("speech-to-text", "wyoming_stt", 10300, "faster_whisper", "local-voice-stt"),)
+SERVICES = (
+    Service("speech-to-text", "wyoming_stt", 10300, "faster_whisper", "local-voice-stt"),
+    Service("conversation agent", "wyoming_llm", 10500, "llama_cpp", "local-voice-llm"),
+)
 READY_TIMEOUT = 120.0
 STOP_TIMEOUT = 10.0
 

@@ -8,7 +8,7 @@ import sys
 from .models import EmbeddedModel, ModelError, assemble
 
 # Each service module lists its embedded models in EMBEDDED.
-MODEL_REGISTRIES = ("wyoming_stt.models",)
+MODEL_REGISTRIES = ("wyoming_stt.models", "wyoming_llm.models")
 
 
 def embedded_models() -> list[EmbeddedModel]:

@@ -41,3 +41,11 @@ def stt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
         "45",
     ) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The conversation agent on its embedded model, loaded and warmed up."""
+    with run_server("wyoming_llm", tmp_path_factory.mktemp("llm-logs")) as server:
+        server.wait_for_log("Warmed up", timeout=300)
+        yield server
