@@ -21,7 +21,7 @@ from .backend import Backend, BackendError, GenerationRequest, GenerationStats, 
 from .home import Home
 from .intents import SAY, UNKNOWN, Command
 from .memory import Memory, Turn
-from .output import Line, OutputError, parse_compact_line, parse_json
+from .output import Line, OutputError, parse_compact_line, parse_json, render_compact
 from .validate import Answer, InvalidLine, UnknownTarget, Validator
 
 _LOGGER = logging.getLogger(__name__)
@@ -193,6 +193,18 @@ class _Collector:
     def has_output(self) -> bool:
         return bool(self.lines)
 
+    @property
+    def may_continue(self) -> bool:
+        """Commands were accepted, then a line was rejected: the rest can be redone."""
+        return self.error is not None and bool(self.result.commands) and not self.single_intent
+
+    def resume(self) -> str:
+        """Reset for a constrained continuation; return the accepted text to continue from."""
+        self.error = None
+        self.done = False
+        self._buffer = ""
+        return "".join(render_compact(line) + "\n" for line in self.lines)
+
 
 class Agent:
     """Runs requests against the backends in order (primary, then fallback)."""
@@ -275,7 +287,15 @@ class Agent:
         stats = backend.generate(generation, reader.feed)
         reader.finish()
         constrained = False
-        if not reader.has_output and backend.compact and not cancelled.is_set():
+        if reader.may_continue and backend.compact and not cancelled.is_set():
+            _LOGGER.info("Line rejected (%s); continuing under the grammar", reader.error)
+            constrained = True
+            generation = dataclasses.replace(
+                generation, grammar=_grammar(request.home), continuation=reader.resume()
+            )
+            stats = _add(stats, backend.generate(generation, reader.feed))
+            reader.finish()
+        elif not reader.has_output and backend.compact and not cancelled.is_set():
             _LOGGER.info("Free output rejected (%s); decoding under the grammar", reader.error)
             constrained = True
             reader = collector()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from wyoming.info import Info
 
 from .agent import Agent, AgentRequest
+from .home import Home
 
 _LOGGER = logging.getLogger(__name__)
 PROGRAM_NAME = "local-voice-llm"
@@ -22,6 +23,7 @@ class Settings:
 
     timeout: float = 20.0  # seconds for one request, model included
     max_text_chars: int = 1000
+    default_home: Home | None = None  # for requests without a home context
 
 
 class LlmService:
@@ -61,7 +63,10 @@ class LlmService:
         if warm_up:
             started = time.monotonic()
             try:
-                agent.run(AgentRequest(WARM_UP_TEXT, "warm-up"), lambda _: None)
+                default = self.settings.default_home
+                for home in [None, *([default] if default else [])]:
+                    request = AgentRequest(WARM_UP_TEXT, "warm-up", home)
+                    agent.run(request, lambda _: None)
             except Exception:
                 _LOGGER.exception("Warm-up failed")
             agent.memory.forget("warm-up")
