@@ -109,7 +109,7 @@ def test_without_a_home_names_come_from_the_words():
 
 
 def test_parsing_rejects_malformed_lines():
-    for text in ("Dance name=x", "TurnOn name", "Say", "TurnOn =x"):
+    for text in ("Dance name=x", "TurnOn Lamp;bright", "Say", "TurnOn =x"):
         with pytest.raises(OutputError):
             parse_compact_line(text)
     lines = [Line("TurnOff", {"name": "Desk Lamp"}), Line("Say", text="Hi")]

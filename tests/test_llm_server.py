@@ -42,8 +42,8 @@ async def test_utterance(llm_server: ServerProcess, case: Case):
     reply = await converse(llm_server.port, case.text, ctx)
     assert reply.kind in ("intents", "answer", "not-recognized"), reply.types
     assert violations(reply, HOME) == []
-    final = reply.events[-1]
-    assert final.data.get("context", {}).get("conversation_id") == f"test-{case.id}"
+    final = next(event for event in reversed(reply.events) if "context" in event.data)
+    assert final.data["context"]["conversation_id"] == f"test-{case.id}"
     if reply.kind == "intents":
         assert reply.types[0] == "intents-start" and reply.types[-1] == "intents-stop"
     if reply.kind == "not-recognized":

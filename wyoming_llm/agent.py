@@ -227,11 +227,20 @@ class Agent:
         self.timeout = timeout
 
     def run(
-        self, request: AgentRequest, emit: Emit, cancelled: threading.Event | None = None
+        self,
+        request: AgentRequest,
+        emit: Emit,
+        cancelled: threading.Event | None = None,
+        *,
+        limited: bool = True,
     ) -> AgentResult:
-        """Blocking: call from a worker thread. Raises BackendError when every backend fails."""
+        """Blocking: call from a worker thread. Raises BackendError when every backend fails.
+
+        `limited=False` lifts the time limit (the warm-up, which evaluates whole prefixes).
+        """
         cancelled = cancelled or threading.Event()
         started = time.monotonic()
+        deadline = started + self.timeout if limited else None
         errors: list[str] = []
         for index, backend in enumerate(self.backends):
             last = index == len(self.backends) - 1
@@ -239,7 +248,7 @@ class Agent:
                 errors.append(f"{backend.description}: skipped after a recent failure")
                 continue
             try:
-                result = self._run_on(backend, request, emit, cancelled, started)
+                result = self._run_on(backend, request, emit, cancelled, started, deadline)
             except BackendError as err:
                 _LOGGER.warning("%s failed: %s", backend.description, err)
                 errors.append(str(err))
@@ -266,6 +275,7 @@ class Agent:
         emit: Emit,
         cancelled: threading.Event,
         started: float,
+        deadline: float | None,
     ) -> AgentResult:
         static = prompt.prefix(request.home, backend.compact, self.rules)
         generation = GenerationRequest(
@@ -274,7 +284,7 @@ class Agent:
             messages=self._messages(request, static.render),
             schema=None if backend.compact else _schema(request.home),
             max_tokens=self.max_tokens,
-            deadline=started + self.timeout,
+            deadline=deadline,
         )
         validator = Validator(request.home, request.device_area, request.text)
 

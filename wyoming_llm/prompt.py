@@ -14,7 +14,8 @@ Renderer = Callable[[list[Line]], str]
 
 COMPACT_RULES = f"""You turn what a smart home's user says into commands.
 Write one line per command and nothing else. Lines:
-TurnOn|TurnOff|Toggle name=<device>  or  area=<area>;domain=<domain>
+TurnOn|TurnOff|Toggle <device>  or  area=<area>;domain=<domain>
+(<target> is <device>, or area=<area>;domain=<domain>)
 LightSet <target>;brightness=<0-100>  or  <target>;color=<color>
 SetPosition <target>;position=<0-100>
 GetState <target>[;state=<state>]  (a question about a device)

@@ -62,14 +62,14 @@ class LlmService:
             return
         if warm_up:
             started = time.monotonic()
-            try:
-                default = self.settings.default_home
-                for home in [None, *([default] if default else [])]:
+            default = self.settings.default_home
+            for home in [None, *([default] if default else [])]:
+                try:
                     request = AgentRequest(WARM_UP_TEXT, "warm-up", home)
-                    agent.run(request, lambda _: None)
-            except Exception:
-                _LOGGER.exception("Warm-up failed")
-            agent.memory.forget("warm-up")
+                    agent.run(request, lambda _: None, limited=False)
+                except Exception:
+                    _LOGGER.exception("Warm-up failed")
+                agent.memory.forget("warm-up")
             _LOGGER.info("Warmed up in %.1f s", time.monotonic() - started)
         self._agent.set_result(agent)
 
