@@ -175,6 +175,7 @@ class Prefix:
 
 _PREFIXES: OrderedDict[tuple[str, bool, str], Prefix] = OrderedDict()
 _MAX_PREFIXES = 16
+REMOTE_EXAMPLES = 8
 
 
 def _render_compact(lines: list[Line]) -> str:
@@ -190,7 +191,10 @@ def prefix(home: Home | None, compact: bool, rules: str | None = None) -> Prefix
         return _PREFIXES[key]
     render: Renderer = _render_compact if compact else render_json
     messages: list[Message] = [{"role": "system", "content": rules + "\n" + describe_home(home)}]
-    for text, lines in examples(home):
+    shots = examples(home)
+    if not compact:  # JSON examples cost twice the tokens; larger remote models need fewer
+        shots = shots[:: len(shots) // REMOTE_EXAMPLES + 1]
+    for text, lines in shots:
         messages.append({"role": "user", "content": text})
         messages.append({"role": "assistant", "content": render(lines)})
     _PREFIXES[key] = result = Prefix(tuple(messages), render)
