@@ -57,6 +57,7 @@ class OpenAIBackend:
         with self._lock:
             self._pause = min(max(self._pause * 2, 1.0), MAX_PAUSE)
             self._down_until = time.monotonic() + self._pause
+        _LOGGER.warning("%s is failing; next try in %.0f s", self.url, self._pause)
 
     def _recovered(self) -> None:
         with self._lock:
