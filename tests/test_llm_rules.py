@@ -57,7 +57,7 @@ def test_slots_are_typed_and_checked():
     command = check("LightSet name=Desk Lamp;brightness=40%")
     assert command.slots == {"name": "Desk Lamp", "domain": "light", "brightness": 40}
     assert command.text == "Set Desk Lamp to 40%."
-    assert check("StartTimer minutes=10").slots == {"minutes": 10}
+    assert check("StartTimer minutes=10", heard="a 10 minute timer").slots == {"minutes": 10}
     assert check("ClimateSetTemperature temperature=21.5").slots == {"temperature": 21.5}
     with pytest.raises(InvalidLine):
         check("LightSet name=Desk Lamp;brightness=140")
@@ -98,7 +98,8 @@ def test_device_area_fills_a_domain_only_target():
 
 
 def test_questions_are_answered_from_the_states():
-    assert check("GetState name=Front Door;state=locked").text == "Front Door is locked."
+    question = "is the front door locked"
+    assert check("GetState Front Door;state=locked", heard=question).text == "Front Door is locked."
     assert check("ClimateGetTemperature").text == "It is 21.5 °C at Thermostat."
     assert check("GetState area=Kitchen;domain=light;state=on").text.startswith("Yes")
 
@@ -183,3 +184,16 @@ def test_near_miss_verbs_are_understood():
     )
     assert parse_compact_line("turnoff Desk Lamp") == Line("TurnOff", {"name": "Desk Lamp"})
     assert check("Unlock Front Door").intent == "HassTurnOff"
+
+
+def test_numbers_and_questions_must_come_from_the_words():
+    with pytest.raises(InvalidLine):
+        check("StartTimer minutes=5", heard="start the coffee machine")
+    assert check("StartTimer minutes=5", heard="a five minute timer").slots == {"minutes": 5}
+    assert check("StartTimer minutes=10", heard="timer for 10 minutes").slots == {"minutes": 10}
+    assert check("StartTimer minutes=1", heard="a timer for a minute").slots == {"minutes": 1}
+    with pytest.raises(InvalidLine):
+        check("SetVolume volume_level=100", heard="skip to the next song")
+    with pytest.raises(InvalidLine):
+        check("GetState Kitchen Lights;state=on", heard="how are you today")
+    assert check("GetState Garage Door;state=open", heard="is the garage door open").intent

@@ -167,6 +167,7 @@ class Validator:
                 slots["domain"] = named.domain
         self._fill_area(spec, slots)
         self._check_required(spec, slots)
+        self._check_heard(spec, slots, entity)
         return Command(spec.name, _ordered(spec, slots), reply_text(spec, slots, entity, self.home))
 
     def _entity(self, value: str, spec: IntentSpec) -> "Entity | UnknownTarget | None":
@@ -244,6 +245,25 @@ class Validator:
         if area and domain and self.home.entities_in(area, str(domain)):
             slots["area"] = area
 
+    def _check_heard(
+        self, spec: IntentSpec, slots: dict[str, SlotValue], entity: Entity | None
+    ) -> None:
+        """Numbers the user must have said, and questions about a device they named."""
+        for key in _SPOKEN_NUMBERS.get(spec.name, ()):
+            if key in slots and not self._said_number(slots[key]):
+                raise InvalidLine(f"{key}={slots[key]} was not said")
+        if spec.name == "HassGetState" and entity is not None:
+            words = {w for text in (entity.name, *entity.aliases) for w in normalize(text).split()}
+            if not words & self.heard:
+                raise InvalidLine(f"the user did not ask about {entity.name!r}")
+
+    def _said_number(self, value: SlotValue) -> bool:
+        number = float(value)
+        if number.is_integer() and str(int(number)) in self.heard:
+            return True
+        spoken = _NUMBER_WORDS.get(int(number)) if number.is_integer() else None
+        return bool(spoken and spoken & self.heard)
+
     @staticmethod
     def _check_required(spec: IntentSpec, slots: dict[str, SlotValue]) -> None:
         if spec.required and not any(key in slots for key in spec.required):
@@ -269,6 +289,26 @@ _DOMAIN_WORDS_SPOKEN = {
     "shutter": "cover",
     "speaker": "media_player",
 }
+
+
+# Slots whose numbers must come from the user's words (a timer nobody asked for).
+_SPOKEN_NUMBERS = {
+    "HassStartTimer": ("hours", "minutes", "seconds"),
+    "HassSetVolume": ("volume_level",),
+}
+_UNITS = [
+    *("zero", "one", "two", "three", "four", "five", "six"),
+    *("seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen"),
+]
+_TENS = {20: "twenty", 30: "thirty", 40: "forty", 50: "fifty", 60: "sixty", 70: "seventy"}
+_NUMBER_WORDS: dict[int, set[str]] = {n: {word} for n, word in enumerate(_UNITS)}
+_NUMBER_WORDS[1] |= {"a", "an"}
+_NUMBER_WORDS[30] = {"thirty", "half"}
+_NUMBER_WORDS[15] = {"fifteen", "quarter"}
+_NUMBER_WORDS[100] = {"hundred", "max", "maximum", "full"}
+for _tens, _tens_word in _TENS.items():
+    for _unit in range(10):
+        _NUMBER_WORDS.setdefault(_tens + _unit, set()).add(_tens_word)
 
 
 def _repair(
