@@ -1,4 +1,4 @@
-"""Spoken test clips made on this machine (espeak-ng and Piper), as 16 kHz mono PCM.
+"""Spoken test clips made on this machine (espeak-ng, Piper, Kokoro), as 16 kHz mono PCM.
 
 Tests and benchmarks use these instead of recordings: every clip is made from
 text, so the expected words are known.
@@ -56,6 +56,28 @@ def piper(text: str, length_scale: float = 1.0) -> bytes:
                 text, wav, syn_config=SynthesisConfig(length_scale=length_scale)
             )
         return _wav_to_pcm16k(path)
+
+
+@functools.cache
+def _kokoro_engine() -> Any:
+    from wyoming_tts.engines import KokoroEngine
+    from wyoming_tts.models import KOKORO_MODEL
+
+    from .models import assemble
+
+    return KokoroEngine(assemble(KOKORO_MODEL) / KOKORO_MODEL.files[0].name, threads=2)
+
+
+def kokoro(text: str, voice: str = "af_heart", speed: float = 1.0) -> bytes:
+    """Speak `text` with a Kokoro-82M voice set-up provides (af_heart, am_michael, bf_emma, ...)."""
+    from wyoming_tts.engines import SpeechOptions
+    from wyoming_tts.models import catalog
+
+    source = catalog([])[voice]
+    engine = _kokoro_engine()
+    audio = engine.speak(text, source, SpeechOptions(speed=speed))
+    fmt = PcmFormat(engine.sample_rate(source), 2, 1)
+    return PcmConverter().convert(audio.tobytes(), fmt)
 
 
 def silence(seconds: float) -> bytes:

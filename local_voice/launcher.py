@@ -28,7 +28,10 @@ class Service:
     program: str  # the program name its `info` reports
 
 
-SERVICES = (Service("speech-to-text", "wyoming_stt", 10300, "faster_whisper", "local-voice-stt"),)
+SERVICES = (
+    Service("speech-to-text", "wyoming_stt", 10300, "faster_whisper", "local-voice-stt"),
+    Service("text-to-speech", "wyoming_tts", 10200, "kokoro_onnx", "local-voice-tts"),
+)
 READY_TIMEOUT = 120.0
 STOP_TIMEOUT = 10.0
 

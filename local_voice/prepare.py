@@ -7,8 +7,9 @@ import sys
 
 from .models import EmbeddedModel, ModelError, assemble
 
-# Each service module lists its embedded models in EMBEDDED.
-MODEL_REGISTRIES = ("wyoming_stt.models",)
+# Each service module lists its embedded models in EMBEDDED; a module may also have a
+# prepare() function for set-up steps beyond joining package parts.
+MODEL_REGISTRIES = ("wyoming_stt.models", "wyoming_tts.models")
 
 
 def embedded_models() -> list[EmbeddedModel]:
@@ -31,6 +32,15 @@ def main() -> int:
             failed = True
         else:
             print(f"Model {model.name}: ready in {path}", file=sys.stderr)
+    for name in MODEL_REGISTRIES:
+        extra_step = getattr(importlib.import_module(name), "prepare", None)
+        if extra_step is None:
+            continue
+        try:
+            extra_step()
+        except ModelError as err:
+            print(f"{name}: {err}", file=sys.stderr)
+            failed = True
     return 1 if failed else 0
 
 

@@ -41,3 +41,10 @@ def stt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
         "45",
     ) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def tts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The text-to-speech server with its defaults (Piper joe; Kokoro voices from set-up)."""
+    with run_server("wyoming_tts", tmp_path_factory.mktemp("tts-logs")) as server:
+        yield server

@@ -1,0 +1,58 @@
+"""The TTS server with Home Assistant 2025.4's own client library (wyoming 1.5.4)."""
+
+import asyncio
+import json
+import subprocess
+import wave
+from pathlib import Path
+
+import pytest
+
+from local_voice.audio import PcmConverter, PcmFormat
+from local_voice.wer import word_error_rate
+from tests.helpers import ROOT, ServerProcess, transcribe, transcript_text
+from tests.test_home_assistant_client import CLIENT_PYTHON
+
+CLIENT = Path(__file__).parent / "compat" / "ha_tts_client.py"
+TEXT = "The front door is locked."
+
+
+def wav_to_pcm16k(path: Path) -> bytes:
+    with wave.open(str(path), "rb") as wav:
+        fmt = PcmFormat(wav.getframerate(), wav.getsampwidth(), wav.getnchannels())
+        return PcmConverter().convert(wav.readframes(wav.getnframes()), fmt)
+
+
+@pytest.mark.slow
+async def test_home_assistant_2025_4_speaks_with_every_voice(
+    tts_server: ServerProcess, stt_server: ServerProcess, tmp_path
+):
+    if not CLIENT_PYTHON.exists():
+        pytest.fail("run script/test: it creates .venv-wyoming-1.5.4 for this test")
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [str(CLIENT_PYTHON), str(CLIENT), str(tts_server.port), str(tmp_path), TEXT],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["wyoming"] == "1.5.4" and answer["program"] == "local-voice-tts"
+    assert {"en_US", "en_GB"} <= set(answer["languages"])
+    voices = answer["voices"]
+    assert {"en_US-joe-medium", "af_heart", "am_michael", "bf_emma", "bm_george"} <= set(voices)
+    misheard = {}
+    for name, spoken in voices.items():
+        assert spoken["events"] == ["audio-chunk", "audio-start", "audio-stop"], name
+        assert spoken["rate"] == (22050 if name == "en_US-joe-medium" else 24000)
+        pcm = wav_to_pcm16k(Path(spoken["wav"]))
+        assert 1.0 < len(pcm) / 32000 < 4.0, name
+        heard = transcript_text(
+            await transcribe(stt_server.port, bytes(3200) + pcm + bytes(16000), version="1.5.4")
+        )
+        if word_error_rate(TEXT, heard) > 0.2:
+            misheard[name] = heard
+    assert not misheard, misheard
