@@ -148,3 +148,16 @@ async def test_diagnostics(
     assert diagnostics["wyoming_entries"] == {"stt": entry.data["wyoming_entries"]["stt"]}
     programs = diagnostics["services"]["stt"]["asr"]
     assert programs[0]["name"] == "local-voice-stt"
+
+
+async def test_pipeline_uses_tts_with_its_language(
+    hass: HomeAssistant, stt_service: Child, tts_service: Child
+) -> None:
+    entry = await _add(
+        hass, {"host": HOST, "stt_port": stt_service.port, "tts_port": tts_service.port}
+    )
+    assert entry.state is ConfigEntryState.LOADED
+    pipeline = next(p for p in async_get_pipelines(hass) if p.name == "Local Voice")
+    assert pipeline.tts_engine is not None and pipeline.tts_engine.startswith("tts.")
+    assert pipeline.tts_language is not None and pipeline.tts_language.lower().startswith("en")
+    assert len(hass.config_entries.async_entries("wyoming")) == 2
