@@ -31,6 +31,7 @@ class Service:
 SERVICES = (
     Service("speech-to-text", "wyoming_stt", 10300, "faster_whisper", "local-voice-stt"),
     Service("text-to-speech", "wyoming_tts", 10200, "kokoro_onnx", "local-voice-tts"),
+    Service("conversation agent", "wyoming_llm", 10500, "llama_cpp", "local-voice-llm"),
 )
 READY_TIMEOUT = 120.0
 STOP_TIMEOUT = 10.0

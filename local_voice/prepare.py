@@ -9,7 +9,7 @@ from .models import EmbeddedModel, ModelError, assemble
 
 # Each service module lists its embedded models in EMBEDDED; a module may also have a
 # prepare() function for set-up steps beyond joining package parts.
-MODEL_REGISTRIES = ("wyoming_stt.models", "wyoming_tts.models")
+MODEL_REGISTRIES = ("wyoming_stt.models", "wyoming_tts.models", "wyoming_llm.models")
 
 
 def embedded_models() -> list[EmbeddedModel]:

@@ -48,3 +48,11 @@ def tts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
     """The text-to-speech server with its defaults (Piper joe; Kokoro voices from set-up)."""
     with run_server("wyoming_tts", tmp_path_factory.mktemp("tts-logs")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The conversation agent on its embedded model, loaded and warmed up."""
+    with run_server("wyoming_llm", tmp_path_factory.mktemp("llm-logs")) as server:
+        server.wait_for_log("Warmed up", timeout=300)
+        yield server

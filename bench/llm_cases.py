@@ -1,0 +1,192 @@
+"""The public utterance set for the conversation agent, a client for it, and scoring.
+
+Used by tests/test_llm_*.py and bench/llm.py. tests/data/llm_utterances.json says
+what each utterance expects; tests/data/llm_home.json is the home it runs in.
+"""
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wyoming.event import Event, async_read_event
+
+from wyoming_llm.home import Home
+from wyoming_llm.intents import INTENTS, SlotKind
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+HOME_FILE = DATA / "llm_home.json"
+CASES_FILE = DATA / "llm_utterances.json"
+FINAL = {"intents-stop", "handled", "not-recognized", "not-handled", "error"}
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    category: str
+    text: str
+    expect: tuple[str, ...]
+    clear: bool = False
+    device_area: str | None = None
+    before: tuple[str, ...] = ()
+
+
+@dataclass
+class Reply:
+    """What the server answered to one transcript."""
+
+    events: list[Event] = field(default_factory=list)
+    first_intent_seconds: float | None = None
+    first_event_seconds: float | None = None
+    seconds: float = 0.0
+
+    @property
+    def types(self) -> list[str]:
+        return [event.type for event in self.events]
+
+    @property
+    def intents(self) -> list[tuple[str, dict[str, Any]]]:
+        return [
+            (str(e.data["name"]), {ent["name"]: ent["value"] for ent in e.data.get("entities", [])})
+            for e in self.events
+            if e.type == "intent"
+        ]
+
+    def text_of(self, event_type: str) -> str | None:
+        texts = [str(e.data.get("text") or "") for e in self.events if e.type == event_type]
+        return texts[-1] if texts else None
+
+    @property
+    def kind(self) -> str:
+        if self.intents:
+            return "intents"
+        for kind in ("handled", "not-recognized", "not-handled", "error"):
+            if kind in self.types:
+                return "answer" if kind == "handled" else kind
+        return "none"
+
+
+def home_context() -> dict[str, Any]:
+    home: dict[str, Any] = json.loads(HOME_FILE.read_text())
+    return home
+
+
+def load_cases() -> list[Case]:
+    data = json.loads(CASES_FILE.read_text())
+    return [
+        Case(
+            id=item["id"],
+            category=item["category"],
+            text=item["text"],
+            expect=tuple(item["expect"]),
+            clear=bool(item.get("clear")),
+            device_area=item.get("device_area"),
+            before=tuple(item.get("before", ())),
+        )
+        for item in data["utterances"]
+    ]
+
+
+async def converse(
+    port: int,
+    text: str,
+    context: dict[str, Any] | None = None,
+    *,
+    version: str = "1.10.2",
+    timeout: float = 60.0,
+) -> Reply:
+    """Send one transcript on a new connection; collect the reply up to its final event."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reply = Reply()
+    started = time.monotonic()
+    try:
+        data: dict[str, Any] = {"text": text, "language": "en"}
+        if context is not None:
+            data["context"] = context
+        body = json.dumps(data).encode()
+        header = {"type": "transcript", "version": version, "data_length": len(body)}
+        writer.write(json.dumps(header).encode() + b"\n" + body)
+        await writer.drain()
+        multi = "intents-start"
+        while True:
+            received = await asyncio.wait_for(async_read_event(reader), timeout)
+            if received is None:
+                break
+            reply.events.append(received)
+            if reply.first_event_seconds is None:
+                reply.first_event_seconds = time.monotonic() - started
+            if received.type == "intent" and reply.first_intent_seconds is None:
+                reply.first_intent_seconds = time.monotonic() - started
+            if received.type in FINAL or (received.type == "intent" and multi not in reply.types):
+                break
+    finally:
+        reply.seconds = time.monotonic() - started
+        writer.close()
+    return reply
+
+
+def _parse_expected(command: str) -> tuple[str, dict[str, str]]:
+    intent, _, rest = command.strip().partition(" ")
+    slots = {}
+    for pair in filter(None, rest.split(";")):
+        key, _, value = pair.partition("=")
+        slots[key.strip()] = value.strip()
+    return intent, slots
+
+
+def _same(expected: str, actual: object) -> bool:
+    if isinstance(actual, int | float) and not isinstance(actual, bool):
+        try:
+            return float(expected) == float(actual)
+        except ValueError:
+            return False
+    return expected.lower() == str(actual).lower()
+
+
+def matches(expect: str, reply: Reply) -> bool:
+    if expect in ("answer", "not-recognized"):
+        return reply.kind == expect
+    if expect == "safe":
+        return True
+    wanted = [_parse_expected(part) for part in expect.split(" | ")]
+    got = reply.intents
+    if len(got) != len(wanted):
+        return False
+    return all(
+        name == want_name and all(_same(v, slots.get(k)) for k, v in want_slots.items())
+        for (name, slots), (want_name, want_slots) in zip(got, wanted, strict=True)
+    )
+
+
+def correct(case: Case, reply: Reply) -> bool:
+    return any(matches(expect, reply) for expect in case.expect)
+
+
+def violations(reply: Reply, home: Home | None) -> list[str]:
+    """Ways the reply breaks the rules: unknown intents or slots, names outside the home."""
+    problems = []
+    for name, slots in reply.intents:
+        spec = INTENTS.get(name)
+        if spec is None:
+            problems.append(f"unknown intent {name}")
+            continue
+        for key, value in slots.items():
+            slot = spec.slot(key)
+            if slot is None:
+                problems.append(f"{name}: unknown slot {key}")
+            elif home is not None and slot.kind is SlotKind.NAME:
+                if value not in home.by_name:
+                    problems.append(f"{name}: name {value!r} is not in the home")
+            elif home is not None and slot.kind is SlotKind.AREA:
+                if value not in {area.name for area in home.areas}:
+                    problems.append(f"{name}: area {value!r} is not in the home")
+            elif slot.kind is SlotKind.PERCENT and not (
+                isinstance(value, int) and 0 <= value <= 100
+            ):
+                problems.append(f"{name}: {key}={value!r} is not 0-100")
+    for event in reply.events:
+        if event.type == "intent" and not isinstance(event.data.get("context"), dict):
+            problems.append("intent without context")
+    return problems

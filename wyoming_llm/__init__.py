@@ -1,0 +1,1 @@
+"""Local Voice conversation agent: Home Assistant intents from what the user said (llama.cpp)."""

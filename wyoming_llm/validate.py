@@ -1,0 +1,318 @@
+"""Checking parsed model output against the intents and the home, and wording replies.
+
+Nothing reaches a client unless it passes here: the intent must be known, every
+slot typed, names and areas must be the home's own (sent by their canonical
+name), and the intent must suit the entity's domain.
+"""
+
+import re
+import time
+from dataclasses import dataclass
+
+from .home import Entity, Home, clean_name, normalize
+from .intents import BY_VERB, SAY, UNKNOWN, Command, IntentSpec, SlotKind, SlotValue
+from .output import Line
+
+MAX_WORD_CHARS = 40
+_TARGET_SLOTS = ("name", "area", "floor", "domain", "device_class")
+_NEEDS_TARGET = frozenset(
+    {"HassTurnOn", "HassTurnOff", "HassToggle", "HassLightSet", "HassSetPosition", "HassGetState"}
+)
+
+
+class InvalidLine(ValueError):
+    """Model output that breaks the rules; the constrained decoder must redo it."""
+
+
+@dataclass(frozen=True)
+class UnknownTarget:
+    """The user named a device, area or floor the home does not have."""
+
+    kind: str  # "device", "area" or "floor"
+    value: str
+
+    def sentence(self, home: Home | None) -> str:
+        known = ""
+        if home is not None:
+            names = (
+                [e.name for e in home.entities]
+                if self.kind == "device"
+                else [a.name for a in (home.areas if self.kind == "area" else home.floors)]
+            )
+            if names:
+                shown = ", ".join(names[:6]) + (", …" if len(names) > 6 else "")
+                known = f" I know: {shown}."
+        return (
+            f"I don't know a {self.kind} called '{self.value}'.{known} "
+            "Try again with one of those names, or expose the device to Assist."
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+
+
+Outcome = Command | UnknownTarget | Answer
+
+
+def _percent(value: SlotValue) -> int:
+    number = _number(str(value).rstrip("%").strip())
+    if not 0 <= number <= 100:
+        raise InvalidLine(f"{value!r} is not a percentage")
+    return round(number)
+
+
+def _number(value: SlotValue) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as err:
+        raise InvalidLine(f"{value!r} is not a number") from err
+    if number != number or abs(number) > 1e6:
+        raise InvalidLine(f"{value!r} is out of range")
+    return number
+
+
+def _word(value: SlotValue) -> str:
+    word = clean_name(str(value))[:MAX_WORD_CHARS].strip()
+    if not word:
+        raise InvalidLine("empty value")
+    return word
+
+
+class Validator:
+    """Turns parsed lines into commands, answers or unknown-target replies for one request."""
+
+    def __init__(self, home: Home | None, device_area: str | None, utterance: str) -> None:
+        self.home = home
+        self.device_area = device_area
+        self.heard = set(normalize(utterance).split())
+
+    def check(self, line: Line) -> Outcome:
+        if line.verb == SAY:
+            return Answer(line.text)
+        if line.verb == UNKNOWN:
+            return UnknownTarget("device", _word(line.text))
+        spec = BY_VERB.get(line.verb)
+        if spec is None:
+            raise InvalidLine(f"unknown intent {line.verb!r}")
+        slots: dict[str, SlotValue] = {}
+        entity: Entity | None = None
+        for key, value in line.slots.items():
+            slot = spec.slot(key)
+            if slot is None:
+                continue  # a slot this intent does not take is dropped, never sent
+            if slot.kind is SlotKind.NAME:
+                found = self._entity(str(value), spec)
+                if isinstance(found, UnknownTarget):
+                    return found
+                entity = found
+                slots[key] = found.name if found else _word(value)
+            elif slot.kind in (SlotKind.AREA, SlotKind.FLOOR):
+                place = self._place(str(value), slot.kind)
+                if isinstance(place, UnknownTarget):
+                    return place
+                slots[key] = place
+            elif slot.kind is SlotKind.DOMAIN:
+                if str(value) not in spec.domains:
+                    raise InvalidLine(f"{spec.name} can't act on domain {value!r}")
+                slots[key] = str(value)
+            elif slot.kind is SlotKind.PERCENT:
+                slots[key] = _percent(value)
+            elif slot.kind is SlotKind.NUMBER:
+                number = _number(value)
+                slots[key] = int(number) if number.is_integer() else number
+            elif slot.kind is SlotKind.COUNT:
+                count = _number(value)
+                if count < 0 or not count.is_integer():
+                    raise InvalidLine(f"{value!r} is not a whole number")
+                slots[key] = int(count)
+            else:
+                slots[key] = _word(value)
+        if entity is not None:
+            if spec.slot("domain") is not None:
+                slots["domain"] = entity.domain
+            slots.pop("area", None)  # a named entity needs no area; a wrong one would miss it
+            slots.pop("floor", None)
+        self._fill_area(spec, slots)
+        self._check_required(spec, slots)
+        return Command(spec.name, _ordered(spec, slots), reply_text(spec, slots, entity, self.home))
+
+    def _entity(self, value: str, spec: IntentSpec) -> "Entity | UnknownTarget | None":
+        if self.home is None:
+            return None
+        name = self.home.names.match(value)
+        if name is None:
+            if set(normalize(value).split()) <= self.heard:
+                return UnknownTarget("device", _word(value))  # the user's own words
+            raise InvalidLine(f"no entity called {value!r}")
+        entity = self.home.by_name[name]
+        if entity.domain not in spec.domains:
+            raise InvalidLine(f"{spec.name} can't act on {entity.domain} {entity.name!r}")
+        return entity
+
+    def _place(self, value: str, kind: SlotKind) -> "str | UnknownTarget":
+        if self.home is None:
+            return _word(value)
+        lexicon = self.home.area_names if kind is SlotKind.AREA else self.home.floor_names
+        if (name := lexicon.match(value)) is not None:
+            return name
+        if set(normalize(value).split()) <= self.heard:
+            return UnknownTarget(kind.value, _word(value))
+        raise InvalidLine(f"no {kind.value} called {value!r}")
+
+    def _fill_area(self, spec: IntentSpec, slots: dict[str, SlotValue]) -> None:
+        """'it's too dark in here': a domain-only target means the device's own area."""
+        if not spec.targets_entities or self.home is None or not self.device_area:
+            return
+        if any(key in slots for key in ("name", "area", "floor")):
+            return
+        area = self.home.area_names.match(self.device_area)
+        domain = slots.get("domain")
+        if area and domain and self.home.entities_in(area, str(domain)):
+            slots["area"] = area
+
+    @staticmethod
+    def _check_required(spec: IntentSpec, slots: dict[str, SlotValue]) -> None:
+        if spec.required and not any(key in slots for key in spec.required):
+            raise InvalidLine(f"{spec.name} needs one of {', '.join(spec.required)}")
+        if spec.name in _NEEDS_TARGET and not any(key in slots for key in _TARGET_SLOTS):
+            raise InvalidLine(f"{spec.name} needs a target")
+
+
+def _ordered(spec: IntentSpec, slots: dict[str, SlotValue]) -> dict[str, SlotValue]:
+    order = [slot.name for slot in spec.slots]
+    return {key: slots[key] for key in sorted(slots, key=order.index)}
+
+
+# -- the `text` of an intent: what Home Assistant says when the intent has no speech --------
+
+_DOMAIN_WORDS = {
+    "light": "lights",
+    "cover": "covers",
+    "lock": "locks",
+    "fan": "fans",
+    "switch": "switches",
+    "media_player": "media players",
+    "climate": "thermostats",
+}
+_ON_OFF = {
+    "lock": ("Locked", "Unlocked"),
+    "cover": ("Opened", "Closed"),
+    "valve": ("Opened", "Closed"),
+    "scene": ("Activated", "Deactivated"),
+    "script": ("Started", "Stopped"),
+}
+
+
+def _target_words(slots: dict[str, SlotValue]) -> str:
+    if "name" in slots:
+        return str(slots["name"])
+    what = _DOMAIN_WORDS.get(str(slots.get("domain", "")), "devices")
+    where = slots.get("area") or slots.get("floor")
+    return f"the {what} in the {where}" if where else f"the {what}"
+
+
+def _state_sentence(entity: Entity) -> str:
+    if entity.state is None:
+        return ""
+    unit = entity.attributes.get("unit") or entity.attributes.get("unit_of_measurement") or ""
+    state = f"{entity.state} {unit}".strip()
+    return f"{entity.name} is {state}."
+
+
+def _get_state(slots: dict[str, SlotValue], entity: Entity | None, home: Home | None) -> str:
+    if entity is not None:
+        return _state_sentence(entity)
+    if home is None:
+        return ""
+    area, domain, state = slots.get("area"), slots.get("domain"), slots.get("state")
+    scope = [
+        e
+        for e in home.entities
+        if area in (None, e.area) and domain in (None, e.domain) and e.state is not None
+    ]
+    if not scope:
+        return ""
+    if state is None:
+        return " ".join(_state_sentence(e) for e in scope[:4])
+    matching = [e.name for e in scope if normalize(e.state or "") == normalize(str(state))]
+    if not matching:
+        return f"No, none is {state}."
+    return f"Yes, {', '.join(matching[:4])} {'is' if len(matching) == 1 else 'are'} {state}."
+
+
+def _temperature(entity: Entity | None, home: Home | None, area: SlotValue | None) -> str:
+    candidates = [entity] if entity else []
+    if home is not None and not candidates:
+        candidates = [e for e in home.entities if e.domain == "climate" and area in (None, e.area)]
+    for candidate in candidates:
+        current = candidate.attributes.get("current_temperature")
+        if isinstance(current, int | float):
+            unit = candidate.attributes.get("unit") or "degrees"
+            return f"It is {current:g} {unit} at {candidate.name}."
+    return ""
+
+
+def _duration(slots: dict[str, SlotValue]) -> str:
+    parts = [
+        f"{slots[unit]} {unit[:-1] if slots[unit] == 1 else unit}"
+        for unit in ("hours", "minutes", "seconds")
+        if unit in slots
+    ]
+    return " and ".join(parts)
+
+
+def reply_text(
+    spec: IntentSpec, slots: dict[str, SlotValue], entity: Entity | None, home: Home | None
+) -> str:
+    """A short spoken confirmation or answer for an intent."""
+    target = _target_words(slots)
+    domain = str(slots.get("domain", entity.domain if entity else ""))
+    on, off = _ON_OFF.get(domain, ("Turned on", "Turned off"))
+    match spec.name:
+        case "HassTurnOn":
+            return f"{on} {target}."
+        case "HassTurnOff":
+            return f"{off} {target}."
+        case "HassToggle":
+            return f"Toggled {target}."
+        case "HassLightSet":
+            value = f"{slots['brightness']}%" if "brightness" in slots else slots.get("color")
+            return f"Set {target} to {value}."
+        case "HassSetPosition":
+            return f"Set {target} to {slots.get('position')}%."
+        case "HassGetState":
+            return _get_state(slots, entity, home)
+        case "HassClimateSetTemperature":
+            return f"Set the temperature to {slots.get('temperature')} degrees."
+        case "HassClimateGetTemperature":
+            return _temperature(entity, home, slots.get("area"))
+        case "HassStartTimer":
+            return f"Timer set for {_duration(slots)}."
+        case "HassCancelTimer":
+            return "Timer cancelled."
+        case "HassMediaPause":
+            return "Paused."
+        case "HassMediaUnpause":
+            return "Resumed."
+        case "HassMediaNext":
+            return "Playing the next one."
+        case "HassSetVolume":
+            return f"Volume set to {slots.get('volume_level')}%."
+        case "HassGetCurrentTime":
+            return time.strftime("It is %H:%M.")
+        case "HassGetWeather":
+            return _weather(entity, home)
+    return ""
+
+
+def _weather(entity: Entity | None, home: Home | None) -> str:
+    if entity is None and home is not None:
+        entity = next((e for e in home.entities if e.domain == "weather"), None)
+    if entity is None or entity.state is None:
+        return ""
+    temperature = entity.attributes.get("temperature")
+    unit = entity.attributes.get("unit") or "degrees"
+    extra = f", {temperature:g} {unit}" if isinstance(temperature, int | float) else ""
+    return f"It is {re.sub('[-_]', ' ', entity.state)}{extra}."
