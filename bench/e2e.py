@@ -128,8 +128,9 @@ async def main_async(args: argparse.Namespace) -> int:
         stt = stack.enter_context(service("wyoming_stt", logs, *args.stt_args))
         tts = stack.enter_context(service("wyoming_tts", logs, *args.tts_args))
         llm = stack.enter_context(service("wyoming_llm", logs, *args.llm_args))
-        for child in (stt, tts, llm):
+        for child in (stt, tts):
             await async_wait_described(child)
+        await async_wait_described(llm, ready_log="Warmed up")
         ports = {"stt_port": stt.port, "tts_port": tts.port, "conversation_port": llm.port}
         async with live_home(logs / "config", ports) as home:
             for command in COMMANDS[:2]:  # warm-up (not counted)

@@ -53,7 +53,9 @@ def _template_light(light: Light) -> dict[str, Any]:
         "turn_off": [_action("input_boolean.turn_off", light.power)],
     }
     if light.dimmable:
-        config["level_template"] = f"{{{{ (states('{light.level}') | float(0) * 2.55) | int }}}}"
+        config["level_template"] = (
+            f"{{{{ (states('{light.level}') | float(0) * 2.55) | round(0) | int }}}}"
+        )
         config["set_level"] = [
             _action(
                 "input_number.set_value", light.level, value="{{ (brightness / 2.55) | round }}"

@@ -77,8 +77,11 @@ async def async_describe(port: int, timeout: float = 1.0) -> Info | None:
     return None
 
 
-async def async_wait_described(child: Child, timeout: float = 180.0) -> Info:
-    """Wait until the service answers `describe` with an installed program."""
+async def async_wait_described(
+    child: Child, timeout: float = 300.0, ready_log: str | None = None
+) -> Info:
+    """Wait until the service answers `describe` with an installed program (and, if given,
+    `ready_log` appears in its log, e.g. the conversation service's "Warmed up")."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if child.process.poll() is not None:
@@ -87,7 +90,8 @@ async def async_wait_described(child: Child, timeout: float = 180.0) -> Info:
             )
         info = await async_describe(child.port)
         groups = (info.asr, info.tts, info.wake, info.handle, info.intent) if info else ()
-        if info and any(p.installed for group in groups for p in group):
+        ready = ready_log is None or ready_log in child.log
+        if info and ready and any(p.installed for group in groups for p in group):
             return info
         await asyncio.sleep(0.2)
     raise TimeoutError(f"service on {child.port} did not answer describe:\n{child.log[-3000:]}")

@@ -39,12 +39,12 @@ def _installed(module: str) -> bool:
     return subprocess.run([str(SERVICE_PYTHON), "-c", check], check=False).returncode == 0
 
 
-def _start(module: str, log_dir: Path, *args: str) -> Iterator[Child]:
+def _start(module: str, log_dir: Path, *args: str, ready_log: str | None = None) -> Iterator[Child]:
     if not SERVICE_PYTHON.exists() or not _installed(module):
         pytest.skip(f"{module} is not installed in .venv (run script/test)")
     pytest_socket.enable_socket()  # session fixtures start before the per-test switch
     with service(module, log_dir, *args) as child:
-        asyncio.run(async_wait_described(child))
+        asyncio.run(async_wait_described(child, ready_log=ready_log))
         yield child
 
 
@@ -60,4 +60,7 @@ def tts_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Child]:
 
 @pytest.fixture(scope="session")
 def llm_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Child]:
-    yield from _start("wyoming_llm", tmp_path_factory.mktemp("llm"))
+    # A generous timeout: the machine running the suite may be busy with other work.
+    yield from _start(
+        "wyoming_llm", tmp_path_factory.mktemp("llm"), "--timeout", "90", ready_log="Warmed up"
+    )

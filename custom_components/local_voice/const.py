@@ -25,7 +25,8 @@ DATA_PIPELINE_ID: Final = "pipeline_id"
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_HISTORY_TURNS: Final = 4
 MAX_HISTORY_TURNS: Final = 20
-CONVERSATION_TIMEOUT: Final = 30.0
+# Longer than the service's own limit (20 s by default), which then answers itself.
+CONVERSATION_TIMEOUT: Final = 60.0
 
 
 class ServiceKind(StrEnum):
