@@ -161,3 +161,24 @@ async def test_pipeline_uses_tts_with_its_language(
     assert pipeline.tts_engine is not None and pipeline.tts_engine.startswith("tts.")
     assert pipeline.tts_language is not None and pipeline.tts_language.lower().startswith("en")
     assert len(hass.config_entries.async_entries("wyoming")) == 2
+
+
+async def test_reconfigured_host_replaces_the_wyoming_entries(
+    hass: HomeAssistant, stt_service: Child
+) -> None:
+    """ "localhost" reaches the same service under another host name."""
+    entry = await _add(hass, {"host": HOST, "stt_port": stt_service.port})
+    old = entry.data["wyoming_entries"]["stt"]
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": "localhost", "stt_port": stt_service.port}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.unique_id == "localhost"
+    wyoming = hass.config_entries.async_entries("wyoming")
+    assert [e.data["host"] for e in wyoming] == ["localhost"]
+    assert entry.data["wyoming_entries"] == {"stt": wyoming[0].entry_id} != {"stt": old}
+    pipelines = [p for p in async_get_pipelines(hass) if p.name == "Local Voice"]
+    assert len(pipelines) == 1
+    assert pipelines[0].stt_engine is not None

@@ -68,15 +68,17 @@ async def _async_wire_wyoming(
     created: dict[str, str] = dict(entry.data.get(DATA_WYOMING_ENTRIES, {}))
     wired: dict[ServiceKind, str] = {}
     for kind in WYOMING_KINDS:
-        if kind in kinds:
-            entry_id, new = await wyoming_entries.async_ensure_entry(
-                hass, host, int(entry.data[PORT_KEYS[kind]])
-            )
+        port = int(entry.data[PORT_KEYS[kind]]) if kind in kinds else None
+        # An entry we made that no longer fits (service switched off, host or port changed).
+        if kind.value in created and not wyoming_entries.entry_matches(
+            hass, created[kind.value], host, port
+        ):
+            await wyoming_entries.async_remove_entries(hass, [created.pop(kind.value)])
+        if port is not None:
+            entry_id, new = await wyoming_entries.async_ensure_entry(hass, host, port)
             wired[kind] = entry_id
             if new:
                 created[kind.value] = entry_id
-        elif kind.value in created:
-            await wyoming_entries.async_remove_entries(hass, [created.pop(kind.value)])
     if created != entry.data.get(DATA_WYOMING_ENTRIES, {}):
         hass.config_entries.async_update_entry(
             entry, data={**entry.data, DATA_WYOMING_ENTRIES: created}

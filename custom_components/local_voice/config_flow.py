@@ -136,13 +136,18 @@ class LocalVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
         values: dict[str, Any] = dict(entry.data)
         if user_input is not None:
             data = _clean(user_input)
-            if not (errors := await _async_validate(data)):
+            if data[CONF_HOST] != entry.unique_id:
+                # Another host: it must not be one that already has an entry.
                 await self.async_set_unique_id(data[CONF_HOST])
-                self._abort_if_unique_id_mismatch(reason="host_changed")
+                self._abort_if_unique_id_configured()
+            if not (errors := await _async_validate(data)):
                 # Keep what setup recorded (its pipeline, its Wyoming entries).
                 kept = {k: v for k, v in entry.data.items() if k not in PORT_KEYS.values()}
                 return self.async_update_reload_and_abort(
-                    entry, data={**kept, **data}, title=f"Local Voice ({data[CONF_HOST]})"
+                    entry,
+                    unique_id=data[CONF_HOST],
+                    data={**kept, **data},
+                    title=f"Local Voice ({data[CONF_HOST]})",
                 )
             values = data
         return self.async_show_form(

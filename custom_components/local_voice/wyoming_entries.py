@@ -30,6 +30,17 @@ def find_entry(hass: HomeAssistant, host: str, port: int) -> ConfigEntry | None:
     return None
 
 
+def entry_matches(hass: HomeAssistant, entry_id: str, host: str, port: int | None) -> bool:
+    """Whether the `wyoming` entry exists and serves host:port."""
+    entry = hass.config_entries.async_get_entry(entry_id)
+    return (
+        entry is not None
+        and port is not None
+        and entry.data.get(CONF_HOST) == host
+        and entry.data.get(CONF_PORT) == port
+    )
+
+
 async def async_ensure_entry(hass: HomeAssistant, host: str, port: int) -> tuple[str, bool]:
     """The id of the `wyoming` entry for host:port, and whether this call created it."""
     if (existing := find_entry(hass, host, port)) is not None:
