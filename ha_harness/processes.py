@@ -16,14 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wyoming.client import AsyncTcpClient
-from wyoming.info import Describe, Info
+from wyoming.info import Info
+
+from local_voice.launcher import describe
 
 from .home import home_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_PYTHON = ROOT / ".venv" / "bin" / "python"  # the services' Python 3.11 venv
 COMPONENT = ROOT / "custom_components" / "local_voice"
+
+
+def installed_programs(info: Info) -> list[Any]:
+    groups = (info.asr, info.tts, info.wake, info.handle, info.intent)
+    return [program for group in groups for program in group if program.installed]
 
 
 def free_port() -> int:
@@ -65,18 +71,6 @@ def _spawn(command: list[str], log_path: Path, cwd: Path) -> subprocess.Popen[by
         )
 
 
-async def async_describe(port: int, timeout: float = 1.0) -> Info | None:
-    try:
-        async with asyncio.timeout(timeout), AsyncTcpClient("127.0.0.1", port) as client:
-            await client.write_event(Describe().event())
-            while (event := await client.read_event()) is not None:
-                if Info.is_type(event.type):
-                    return Info.from_event(event)
-    except (OSError, TimeoutError):
-        return None
-    return None
-
-
 async def async_wait_described(
     child: Child, timeout: float = 300.0, ready_log: str | None = None
 ) -> Info:
@@ -88,10 +82,9 @@ async def async_wait_described(
             raise RuntimeError(
                 f"service exited with {child.process.returncode}:\n{child.log[-3000:]}"
             )
-        info = await async_describe(child.port)
-        groups = (info.asr, info.tts, info.wake, info.handle, info.intent) if info else ()
+        info = await describe("127.0.0.1", child.port)
         ready = ready_log is None or ready_log in child.log
-        if info and ready and any(p.installed for group in groups for p in group):
+        if info and ready and any(p.installed for p in installed_programs(info)):
             return info
         await asyncio.sleep(0.2)
     raise TimeoutError(f"service on {child.port} did not answer describe:\n{child.log[-3000:]}")
