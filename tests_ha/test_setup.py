@@ -16,6 +16,8 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.local_voice.const import CONF_PREFER_LOCAL, CONF_SERVICES, DOMAIN
 from ha_harness.processes import Child, free_port
 
+from .foreign_service import WAKE, wyoming_server
+
 HOST = "127.0.0.1"
 
 
@@ -182,3 +184,16 @@ async def test_reconfigured_host_replaces_the_wyoming_entries(
     pipelines = [p for p in async_get_pipelines(hass) if p.name == "Local Voice"]
     assert len(pipelines) == 1
     assert pipelines[0].stt_engine is not None
+
+
+async def test_pipeline_wake_word(hass: HomeAssistant, stt_service: Child) -> None:
+    async with wyoming_server(WAKE) as wake_port:
+        entry = await _add(
+            hass, {"host": HOST, "stt_port": stt_service.port, "wake_port": wake_port}
+        )
+        assert entry.state is ConfigEntryState.LOADED
+        pipeline = next(p for p in async_get_pipelines(hass) if p.name == "Local Voice")
+        assert pipeline.wake_word_entity is not None
+        assert pipeline.wake_word_entity.startswith("wake_word.")
+        assert pipeline.wake_word_id == "okay_nabu"
+        assert await hass.config_entries.async_unload(entry.entry_id)
