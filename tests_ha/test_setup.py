@@ -197,3 +197,15 @@ async def test_pipeline_wake_word(hass: HomeAssistant, stt_service: Child) -> No
         assert pipeline.wake_word_entity.startswith("wake_word.")
         assert pipeline.wake_word_id == "okay_nabu"
         assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_agent_follows_the_services_option(hass: HomeAssistant, llm_service: Child) -> None:
+    entry = await _add(hass, {"host": HOST, "conversation_port": llm_service.port})
+    pipeline = next(p for p in async_get_pipelines(hass) if p.name == "Local Voice")
+    assert pipeline.conversation_engine == "conversation.local_voice"
+    assert pipeline.conversation_language == "en"
+    hass.config_entries.async_update_entry(entry, options={CONF_SERVICES: []})
+    await hass.async_block_till_done()
+    pipeline = next(p for p in async_get_pipelines(hass) if p.name == "Local Voice")
+    assert pipeline.conversation_engine == "conversation.home_assistant"
+    assert er.async_get(hass).async_get("conversation.local_voice") is None

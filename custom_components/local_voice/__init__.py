@@ -150,6 +150,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalVoiceConfigEntry) -
     if ServiceKind.CONVERSATION in infos:
         entry.runtime_data.conversation_port = int(entry.data[PORT_KEYS[ServiceKind.CONVERSATION]])
         await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    elif (agent_id := _conversation_entity_id(hass, entry)) is not None:
+        er.async_get(hass).async_remove(agent_id)  # the options switched the agent off
     settings = _pipeline_settings(hass, entry, infos, wired)
     pipeline_id = await async_ensure_pipeline(hass, entry.data.get(DATA_PIPELINE_ID), settings)
     entry.runtime_data.pipeline_id = pipeline_id
