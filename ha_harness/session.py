@@ -17,16 +17,17 @@ from .processes import SERVICE_PYTHON, home_assistant
 
 HOST = "127.0.0.1"
 SPEAK = (
-    "import sys; from local_voice import clips; "
-    "sys.stdout.buffer.write(clips.padded(clips.piper(sys.argv[1]), lead=0.3, tail=0.3))"
+    "import sys; from local_voice import clips; sys.stdout.buffer.write(clips.padded("
+    "clips.piper(sys.argv[1]), lead=0.3, tail=float(sys.argv[2])))"
 )
 
 
-def speak(text: str) -> bytes:
+def speak(text: str, tail: float = 0.7) -> bytes:
     """16 kHz mono PCM of `text` spoken by the embedded Piper voice (local_voice.clips),
-    with 0.3 s of silence before and after."""
+    with 0.3 s of silence before and `tail` s after (0.7 s: what Home Assistant's own
+    voice activity detection waits for before it ends a command)."""
     return subprocess.run(
-        [str(SERVICE_PYTHON), "-c", SPEAK, text], check=True, capture_output=True
+        [str(SERVICE_PYTHON), "-c", SPEAK, text, str(tail)], check=True, capture_output=True
     ).stdout
 
 
