@@ -19,7 +19,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.llm_cases import Case, converse, correct, home_context, load_cases, violations
+from bench.llm_cases import (
+    HOME_FILE,
+    Case,
+    converse,
+    correct,
+    home_context,
+    load_cases,
+    violations,
+)
 from bench.stt import BENCH_DIR, peak_rss_mb, percentile, server
 from local_voice.launcher import describe
 from wyoming_llm.home import Home
@@ -124,6 +132,8 @@ async def bench(args: argparse.Namespace) -> None:
             f"tcp://127.0.0.1:{port}",
             "--n-threads",
             str(args.n_threads),
+            "--home-file",  # warm up with the home, as a long-running server would be
+            str(HOME_FILE),
             *extra,
         ]
         with server(command, port, log) as process:

@@ -19,7 +19,7 @@ from wyoming_llm.intents import INTENTS, SlotKind
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 HOME_FILE = DATA / "llm_home.json"
 CASES_FILE = DATA / "llm_utterances.json"
-FINAL = {"intents-stop", "handled", "not-recognized", "not-handled", "error"}
+FINAL = {"intents-stop", "handled", "handled-stop", "not-recognized", "not-handled", "error"}
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,8 @@ async def converse(
                 reply.first_event_seconds = time.monotonic() - started
             if received.type == "intent" and reply.first_intent_seconds is None:
                 reply.first_intent_seconds = time.monotonic() - started
+            if received.type == "handled" and "handled-start" in reply.types:
+                continue  # a streamed answer ends with handled-stop
             if received.type in FINAL or (received.type == "intent" and multi not in reply.types):
                 break
     finally:

@@ -5,7 +5,9 @@ from collections.abc import Iterator
 import pytest
 
 from local_voice import clips
-from tests.helpers import ServerProcess, run_server
+from tests.helpers import ROOT, ServerProcess, run_server
+
+LLM_HOME = ROOT / "tests" / "data" / "llm_home.json"
 
 COMMANDS = (
     "turn off the kitchen lights",
@@ -53,6 +55,9 @@ def tts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
 @pytest.fixture(scope="session")
 def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """The conversation agent on its embedded model, loaded and warmed up."""
-    with run_server("wyoming_llm", tmp_path_factory.mktemp("llm-logs")) as server:
+    logs = tmp_path_factory.mktemp("llm-logs")
+    with run_server(
+        "wyoming_llm", logs, "--timeout", "120", "--home-file", str(LLM_HOME)
+    ) as server:
         server.wait_for_log("Warmed up", timeout=300)
         yield server

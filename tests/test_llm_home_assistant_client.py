@@ -33,7 +33,9 @@ def test_home_assistant_2025_4_gets_one_intent(llm_server: ServerProcess, text):
     """Stock HA sends no home context: the slots come from the user's words."""
     answer = run_client(llm_server.port, text)
     assert answer["wyoming"] == "1.5.4"
-    assert answer["intent_program"] == "local-voice-llm" and answer["handle_home_control"]
+    # An installed intent program is what gives the agent home control in HA 2025.4.
+    assert answer["intent_program"] == "local-voice-llm"
+    assert answer["handle_program"] == "local-voice-llm"
     assert answer["languages"] == ["en"]
     assert answer["events"] == ["intent"] and answer["extra_event"] is None
     assert answer["intent"] == "HassTurnOff"

@@ -21,10 +21,26 @@ def check(text: str, heard: str = "", area: str | None = None, home: Home | None
 
 
 def test_the_issue_lists_these_intents():
-    wanted = """HassTurnOn HassTurnOff HassToggle HassLightSet HassSetPosition HassGetState
-    HassClimateSetTemperature HassClimateGetTemperature HassStartTimer HassCancelTimer
-    HassTimerStatus HassMediaPause HassMediaUnpause HassMediaNext HassSetVolume
-    HassGetCurrentTime HassGetWeather HassNevermind""".split()
+    wanted = [
+        "HassTurnOn",
+        "HassTurnOff",
+        "HassToggle",
+        "HassLightSet",
+        "HassSetPosition",
+        "HassGetState",
+        "HassClimateSetTemperature",
+        "HassClimateGetTemperature",
+        "HassStartTimer",
+        "HassCancelTimer",
+        "HassTimerStatus",
+        "HassMediaPause",
+        "HassMediaUnpause",
+        "HassMediaNext",
+        "HassSetVolume",
+        "HassGetCurrentTime",
+        "HassGetWeather",
+        "HassNevermind",
+    ]
     assert set(wanted) <= set(INTENTS)
 
 
@@ -93,7 +109,7 @@ def test_without_a_home_names_come_from_the_words():
 
 
 def test_parsing_rejects_malformed_lines():
-    for text in ("Dance name=x", "TurnOn name", "Say", "TurnOn =x"):
+    for text in ("Dance name=x", "TurnOn Lamp;bright", "Say", "TurnOn =x"):
         with pytest.raises(OutputError):
             parse_compact_line(text)
     lines = [Line("TurnOff", {"name": "Desk Lamp"}), Line("Say", text="Hi")]
@@ -137,7 +153,7 @@ def test_prefix_is_cached_per_home_and_ignores_states():
     changed = home_context()
     changed["entities"][0]["state"] = "off"
     other = Home.from_context({"home": changed})
-    assert other is not None and other.key == HOME.key
+    assert other is not None and HOME is not None and other.key == HOME.key
     assert prompt.prefix(HOME, True) is prompt.prefix(other, True)
 
 
@@ -152,3 +168,10 @@ def test_memory_is_bounded_and_expires():
     for index in range(5):
         small.add("b", Turn("x" * 60 + str(index), ()))
     assert 1 <= len(small.history("b")) < 5
+
+
+def test_a_name_the_user_said_beats_an_area():
+    command = check("TurnOn area=Living Room;domain=light", heard="turn on the living room lamp")
+    assert command.slots == {"name": "Living Room Lamp", "domain": "light"}
+    command = check("TurnOn area=Kitchen;domain=light", heard="turn on the lights in the kitchen")
+    assert command.slots == {"area": "Kitchen", "domain": "light"}

@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 from pathlib import Path
@@ -23,6 +24,7 @@ from local_voice.server import serve
 from .agent import Agent
 from .backend import Backend
 from .handler import LlmEventHandler
+from .home import Home
 from .memory import Memory
 from .models import DEFAULT_MODEL, EMBEDDED, model_path, resolve
 from .openai_backend import OpenAIBackend
@@ -51,6 +53,12 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--timeout", type=float, default=20.0, help="Give up on a request after this long (20 s)"
+    )
+    parser.add_argument(
+        "--home-file",
+        type=Path,
+        help="JSON home context (the contract's `home` object) to warm up with at start "
+        "and to use for requests that carry none (e.g. Home Assistant's own Wyoming client)",
     )
     parser.add_argument("--no-warm-up", action="store_true", help="Skip the warm-up request")
     return parser
@@ -213,6 +221,18 @@ def build_info(model_name: str, description: str) -> Info:
     )
 
 
+def load_home(parser: argparse.ArgumentParser, path: Path) -> Home:
+    """--home-file: a JSON `home` object (or a context holding one)."""
+    try:
+        data = json.loads(path.read_text())
+        home = Home.from_context({"home": data.get("home", data)})
+    except (OSError, ValueError, AttributeError) as err:
+        parser.error(f"--home-file {path}: {err}")
+    if home is None:
+        parser.error(f"--home-file {path}: no home in it")
+    return home
+
+
 async def main() -> None:
     parser = get_parser()
     args = parser.parse_args()
@@ -223,10 +243,11 @@ async def main() -> None:
             parser.error(f"--{option.replace('_', '-')} must be greater than zero")
     if args.max_history_turns < 0:
         parser.error("--max-history-turns must be zero or more")
+    home = load_home(parser, args.home_file) if args.home_file else None
     memory = Memory(max_turns=args.max_history_turns, ttl=args.history_seconds)
     service = LlmService(
         build_info(*model_description(args)),
-        Settings(timeout=args.timeout),
+        Settings(timeout=args.timeout, default_home=home),
         lambda: build_agent(args, args.timeout, memory),
     )
     try:

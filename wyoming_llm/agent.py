@@ -21,7 +21,7 @@ from .backend import Backend, BackendError, GenerationRequest, GenerationStats, 
 from .home import Home
 from .intents import SAY, UNKNOWN, Command
 from .memory import Memory, Turn
-from .output import Line, OutputError, parse_compact_line, parse_json
+from .output import Line, OutputError, parse_compact_line, parse_json, render_compact
 from .validate import Answer, InvalidLine, UnknownTarget, Validator
 
 _LOGGER = logging.getLogger(__name__)
@@ -193,6 +193,18 @@ class _Collector:
     def has_output(self) -> bool:
         return bool(self.lines)
 
+    @property
+    def may_continue(self) -> bool:
+        """Commands were accepted, then a line was rejected: the rest can be redone."""
+        return self.error is not None and bool(self.result.commands) and not self.single_intent
+
+    def resume(self) -> str:
+        """Reset for a constrained continuation; return the accepted text to continue from."""
+        self.error = None
+        self.done = False
+        self._buffer = ""
+        return "".join(render_compact(line) + "\n" for line in self.lines)
+
 
 class Agent:
     """Runs requests against the backends in order (primary, then fallback)."""
@@ -215,11 +227,20 @@ class Agent:
         self.timeout = timeout
 
     def run(
-        self, request: AgentRequest, emit: Emit, cancelled: threading.Event | None = None
+        self,
+        request: AgentRequest,
+        emit: Emit,
+        cancelled: threading.Event | None = None,
+        *,
+        limited: bool = True,
     ) -> AgentResult:
-        """Blocking: call from a worker thread. Raises BackendError when every backend fails."""
+        """Blocking: call from a worker thread. Raises BackendError when every backend fails.
+
+        `limited=False` lifts the time limit (the warm-up, which evaluates whole prefixes).
+        """
         cancelled = cancelled or threading.Event()
         started = time.monotonic()
+        deadline = started + self.timeout if limited else None
         errors: list[str] = []
         for index, backend in enumerate(self.backends):
             last = index == len(self.backends) - 1
@@ -227,7 +248,7 @@ class Agent:
                 errors.append(f"{backend.description}: skipped after a recent failure")
                 continue
             try:
-                result = self._run_on(backend, request, emit, cancelled, started)
+                result = self._run_on(backend, request, emit, cancelled, started, deadline)
             except BackendError as err:
                 _LOGGER.warning("%s failed: %s", backend.description, err)
                 errors.append(str(err))
@@ -254,6 +275,7 @@ class Agent:
         emit: Emit,
         cancelled: threading.Event,
         started: float,
+        deadline: float | None,
     ) -> AgentResult:
         static = prompt.prefix(request.home, backend.compact, self.rules)
         generation = GenerationRequest(
@@ -262,7 +284,7 @@ class Agent:
             messages=self._messages(request, static.render),
             schema=None if backend.compact else _schema(request.home),
             max_tokens=self.max_tokens,
-            deadline=started + self.timeout,
+            deadline=deadline,
         )
         validator = Validator(request.home, request.device_area, request.text)
 
@@ -275,7 +297,15 @@ class Agent:
         stats = backend.generate(generation, reader.feed)
         reader.finish()
         constrained = False
-        if not reader.has_output and backend.compact and not cancelled.is_set():
+        if reader.may_continue and backend.compact and not cancelled.is_set():
+            _LOGGER.info("Line rejected (%s); continuing under the grammar", reader.error)
+            constrained = True
+            generation = dataclasses.replace(
+                generation, grammar=_grammar(request.home), continuation=reader.resume()
+            )
+            stats = _add(stats, backend.generate(generation, reader.feed))
+            reader.finish()
+        elif not reader.has_output and backend.compact and not cancelled.is_set():
             _LOGGER.info("Free output rejected (%s); decoding under the grammar", reader.error)
             constrained = True
             reader = collector()

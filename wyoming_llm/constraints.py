@@ -58,13 +58,13 @@ class _GrammarBuilder:
         return rule
 
     def _target(self, spec: IntentSpec) -> str:
-        """name=X | area=Y[;domain=D] | floor=Y[;domain=D] | domain=D[;area=Y]."""
+        """X (a name) | area=Y[;domain=D] | floor=Y[;domain=D] | domain=D[;area=Y]."""
         domains = sorted(spec.domains & ALL_DOMAINS)
         domain = f"domain-{_rule_name(spec)}"
         self.rules[domain] = _choice(domains)
         options = []
         if (names := self._names(spec)) is not None:
-            options.append(f'"name=" {names}')
+            options.append(names)
         has_domain = spec.slot("domain") is not None
         with_domain = f' (";domain=" {domain})?' if has_domain else ""
         for place in ("area", "floor"):

@@ -154,7 +154,7 @@ class LlmEventHandler(ServiceEventHandler):
         request = AgentRequest(
             text=" ".join(text.split()),
             conversation_id=conversation_id,
-            home=home,
+            home=home or self.service.settings.default_home,
             device_area=clean_name(context.get("device_area")) or None,
             single_intent=not multi,
         )
@@ -188,8 +188,14 @@ class LlmEventHandler(ServiceEventHandler):
             await reply.fail(NOT_AVAILABLE.format(reason=reason[:200]))
             return
         except ConnectionError:
+            _LOGGER.info("%s: client left mid-request; generation stopped", self.peer)
             cancelled.set()
             raise
+        except Exception as err:  # the model failed to load, or a bug: answer, keep serving
+            _LOGGER.exception("%s: %r failed", self.peer, request.text)
+            cancelled.set()
+            await reply.fail(NOT_AVAILABLE.format(reason=f"{type(err).__name__}: {err}"[:200]))
+            return
         finally:
             self._cancelled = None
         await reply.finish(result)
@@ -206,7 +212,10 @@ class LlmEventHandler(ServiceEventHandler):
             while not (future.done() and queue.empty()):
                 getting = asyncio.ensure_future(queue.get())
                 waiting: list[asyncio.Future[Any]] = [future, getting]
-                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(waiting, timeout=0.1, return_when=asyncio.FIRST_COMPLETED)
+                if self.reader.at_eof():  # the client hung up: stop generating for it
+                    getting.cancel()
+                    raise ConnectionResetError("client left")
                 if getting.done():
                     await reply.send(getting.result())
                 else:
@@ -240,5 +249,4 @@ class LlmEventHandler(ServiceEventHandler):
 
     async def disconnect(self) -> None:
         if self._cancelled is not None:
-            _LOGGER.info("%s: client left mid-request; generation stopped", self.peer)
             self._cancelled.set()

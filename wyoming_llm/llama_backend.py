@@ -8,6 +8,7 @@ thread-safe, and the two CPU cores are busy with one anyway.
 
 import ctypes
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -32,11 +33,14 @@ class LlamaBackend:
         n_gpu_layers: int = 0,
         temperature: float = 0.0,
     ) -> None:
+        # llama.cpp's OpenMP threads spin while they wait; on a small machine shared with
+        # other services that halves the speed. Passive waiting measured 2x faster here.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         started = time.monotonic()
-        self.llm = Llama(
+        self.llm: Any = Llama(
             model_path=str(path),
             n_ctx=n_ctx,
             n_threads=n_threads,
@@ -53,8 +57,10 @@ class LlamaBackend:
         eos, bos = self.llm.token_eos(), self.llm.token_bos()
         eos_text = model.token_get_text(eos) if eos != -1 else ""
         bos_text = model.token_get_text(bos) if bos != -1 else ""
-        self._chat = Jinja2ChatFormatter(template, eos_text, bos_text, add_generation_prompt=True)
-        self._history = Jinja2ChatFormatter(
+        self._chat: Any = Jinja2ChatFormatter(
+            template, eos_text, bos_text, add_generation_prompt=True
+        )
+        self._history: Any = Jinja2ChatFormatter(
             template, eos_text, bos_text, add_generation_prompt=False
         )
         self._stop = [text for text in (eos_text, "<|im_end|>", "<|endoftext|>") if text]
@@ -74,7 +80,7 @@ class LlamaBackend:
         return list(self.llm.tokenize(text.encode(), add_bos=True, special=True))
 
     def _grammar(self, gbnf: str) -> Any:
-        from llama_cpp import LlamaGrammar
+        from llama_cpp.llama_grammar import LlamaGrammar
 
         if gbnf not in self._grammars:
             if len(self._grammars) > 16:

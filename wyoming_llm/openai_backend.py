@@ -19,6 +19,7 @@ from .backend import BackendError, GenerationRequest, GenerationStats, TextCallb
 _LOGGER = logging.getLogger(__name__)
 RETRY_DELAYS = (0.2, 0.5)
 MAX_PAUSE = 60.0
+WARM_UP_TIMEOUT = 300.0
 
 
 class OpenAIBackend:
@@ -56,6 +57,7 @@ class OpenAIBackend:
         with self._lock:
             self._pause = min(max(self._pause * 2, 1.0), MAX_PAUSE)
             self._down_until = time.monotonic() + self._pause
+        _LOGGER.warning("%s is failing; next try in %.0f s", self.url, self._pause)
 
     def _recovered(self) -> None:
         with self._lock:
@@ -92,7 +94,7 @@ class OpenAIBackend:
 
     def generate(self, request: GenerationRequest, on_text: TextCallback) -> GenerationStats:
         started = time.monotonic()
-        deadline = request.deadline or started + self.timeout
+        deadline = request.deadline or started + WARM_UP_TIMEOUT  # no deadline: warm-up
         last_error: Exception | None = None
         for delay in (0.0, *RETRY_DELAYS):
             if delay:
@@ -101,13 +103,12 @@ class OpenAIBackend:
                 time.sleep(delay)
             remaining = max(deadline - time.monotonic(), 0.1)
             try:
-                answer = self._post(self._body(request), min(remaining, self.timeout))
+                answer = self._post(self._body(request), remaining)
             except urllib.error.HTTPError as err:
-                if err.code in (400, 422) and self._schema_format == "json_schema":
+                if self._schema_format == "json_schema" and _refuses_json_schema(err):
                     _LOGGER.info("%s: no json_schema response format; using json_object", self.url)
                     self._schema_format = "json_object"
-                    last_error = err
-                    continue
+                    return self.generate(request, on_text)
                 last_error = err
                 if err.code < 500:
                     break
@@ -138,3 +139,14 @@ class OpenAIBackend:
 
     def close(self) -> None:
         pass
+
+
+def _refuses_json_schema(err: urllib.error.HTTPError) -> bool:
+    """Whether the server rejected `response_format: json_schema` (llama-cpp-python's does)."""
+    if err.code not in (400, 422, 500):
+        return False
+    try:
+        body = err.read().decode(errors="replace")
+    except OSError:
+        return False
+    return "response_format" in body or "json_schema" in body

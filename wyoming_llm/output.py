@@ -1,8 +1,8 @@
 """What the model writes, in two shapes: compact lines (embedded model) and JSON (remote).
 
-Compact, one line per command, the cheapest to generate:
+Compact, one line per command, the cheapest to generate (a name comes first, keyless):
 
-    TurnOff name=Kitchen Lights
+    TurnOff Kitchen Lights
     LightSet area=Bedroom;domain=light;brightness=40
     Say It is a pleasure.
     Unknown pool heater
@@ -49,8 +49,11 @@ def parse_compact_line(line: str) -> Line:
     if verb not in BY_VERB:
         raise OutputError(f"unknown verb {verb!r}")
     slots: dict[str, SlotValue] = {}
-    for pair in filter(None, (piece.strip() for piece in rest.split(";"))):
+    for index, pair in enumerate(filter(None, (piece.strip() for piece in rest.split(";")))):
         key, sep, value = pair.partition("=")
+        if not sep and index == 0:
+            slots["name"] = pair  # the name needs no key: two tokens fewer to generate
+            continue
         if not sep or not key.strip() or not value.strip():
             raise OutputError(f"bad slot {pair!r}")
         slots[key.strip()] = value.strip()
@@ -60,8 +63,9 @@ def parse_compact_line(line: str) -> Line:
 def render_compact(line: Line) -> str:
     if line.verb in (SAY, UNKNOWN):
         return f"{line.verb} {line.text}"
-    slots = ";".join(f"{key}={value}" for key, value in line.slots.items())
-    return f"{line.verb} {slots}" if slots else line.verb
+    pieces = [str(line.slots["name"])] if "name" in line.slots else []
+    pieces += [f"{key}={value}" for key, value in line.slots.items() if key != "name"]
+    return f"{line.verb} {';'.join(pieces)}" if pieces else line.verb
 
 
 def parse_json(text: str) -> list[Line]:

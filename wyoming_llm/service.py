@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from wyoming.info import Info
 
 from .agent import Agent, AgentRequest
+from .home import Home
 
 _LOGGER = logging.getLogger(__name__)
 PROGRAM_NAME = "local-voice-llm"
@@ -22,6 +23,7 @@ class Settings:
 
     timeout: float = 20.0  # seconds for one request, model included
     max_text_chars: int = 1000
+    default_home: Home | None = None  # for requests without a home context
 
 
 class LlmService:
@@ -60,11 +62,14 @@ class LlmService:
             return
         if warm_up:
             started = time.monotonic()
-            try:
-                agent.run(AgentRequest(WARM_UP_TEXT, "warm-up"), lambda _: None)
-            except Exception:
-                _LOGGER.exception("Warm-up failed")
-            agent.memory.forget("warm-up")
+            default = self.settings.default_home
+            for home in [None, *([default] if default else [])]:
+                try:
+                    request = AgentRequest(WARM_UP_TEXT, "warm-up", home)
+                    agent.run(request, lambda _: None, limited=False)
+                except Exception:
+                    _LOGGER.exception("Warm-up failed")
+                agent.memory.forget("warm-up")
             _LOGGER.info("Warmed up in %.1f s", time.monotonic() - started)
         self._agent.set_result(agent)
 

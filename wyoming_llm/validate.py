@@ -10,11 +10,30 @@ import time
 from dataclasses import dataclass
 
 from .home import Entity, Home, clean_name, normalize
-from .intents import BY_VERB, SAY, UNKNOWN, Command, IntentSpec, SlotKind, SlotValue
+from .intents import BY_VERB, INTENTS, SAY, UNKNOWN, Command, IntentSpec, SlotKind, SlotValue
 from .output import Line
 
 MAX_WORD_CHARS = 40
 _TARGET_SLOTS = ("name", "area", "floor", "domain", "device_class")
+# Words that name a kind of device, not a device: a model that writes them as a
+# name has not found the device, so the grammar decides instead.
+_GENERIC = frozenset(
+    [
+        "light",
+        "lamp",
+        "all",
+        "everything",
+        "it",
+        "them",
+        "fan",
+        "blind",
+        "speaker",
+        "music",
+        "device",
+        "thing",
+        "here",
+    ]
+)
 _NEEDS_TARGET = frozenset(
     {"HassTurnOn", "HassTurnOff", "HassToggle", "HassLightSet", "HassSetPosition", "HassGetState"}
 )
@@ -86,7 +105,8 @@ class Validator:
     def __init__(self, home: Home | None, device_area: str | None, utterance: str) -> None:
         self.home = home
         self.device_area = device_area
-        self.heard = set(normalize(utterance).split())
+        self.spoken = f" {normalize(utterance)} "
+        self.heard = set(self.spoken.split())
 
     def check(self, line: Line) -> Outcome:
         if line.verb == SAY:
@@ -102,6 +122,8 @@ class Validator:
             slot = spec.slot(key)
             if slot is None:
                 continue  # a slot this intent does not take is dropped, never sent
+            if slot.kind is SlotKind.NAME and self._as_area(str(value), spec, line.slots, slots):
+                continue  # the model put an area where the name goes
             if slot.kind is SlotKind.NAME:
                 found = self._entity(str(value), spec)
                 if isinstance(found, UnknownTarget):
@@ -129,11 +151,20 @@ class Validator:
                 slots[key] = int(count)
             else:
                 slots[key] = _word(value)
+        if entity is not None and entity.domain not in spec.domains:
+            spec, slots = _repair(spec, slots, entity)
         if entity is not None:
             if spec.slot("domain") is not None:
                 slots["domain"] = entity.domain
             slots.pop("area", None)  # a named entity needs no area; a wrong one would miss it
             slots.pop("floor", None)
+        if entity is None and (named := self._named_in_words(spec, slots)) is not None:
+            entity = named
+            for key in ("area", "floor", "device_class"):
+                slots.pop(key, None)
+            slots = {"name": named.name, **slots}
+            if spec.slot("domain") is not None:
+                slots["domain"] = named.domain
         self._fill_area(spec, slots)
         self._check_required(spec, slots)
         return Command(spec.name, _ordered(spec, slots), reply_text(spec, slots, entity, self.home))
@@ -143,13 +174,36 @@ class Validator:
             return None
         name = self.home.names.match(value)
         if name is None:
-            if set(normalize(value).split()) <= self.heard:
+            words = set(normalize(value).split())
+            if words and not words <= _GENERIC and words <= self.heard:
                 return UnknownTarget("device", _word(value))  # the user's own words
             raise InvalidLine(f"no entity called {value!r}")
         entity = self.home.by_name[name]
-        if entity.domain not in spec.domains:
+        if entity.domain not in spec.domains and (spec.name, entity.domain) not in _REPAIRS:
             raise InvalidLine(f"{spec.name} can't act on {entity.domain} {entity.name!r}")
         return entity
+
+    def _as_area(
+        self,
+        value: str,
+        spec: IntentSpec,
+        written: dict[str, SlotValue],
+        slots: dict[str, SlotValue],
+    ) -> bool:
+        """Take `name=Kitchen` as `area=Kitchen` (with a domain from the words if none)."""
+        if self.home is None or spec.slot("area") is None or self.home.names.match(value):
+            return False
+        area = self.home.area_names.match(value)
+        if area is None:
+            return False
+        domain = written.get("domain") or next(
+            (d for word, d in _DOMAIN_WORDS_SPOKEN.items() if word in self.heard), None
+        )
+        if domain is None or str(domain) not in spec.domains:
+            raise InvalidLine(f"area {area!r} given as a name, and no domain")
+        slots["area"] = area
+        slots.setdefault("domain", str(domain))
+        return True
 
     def _place(self, value: str, kind: SlotKind) -> "str | UnknownTarget":
         if self.home is None:
@@ -160,6 +214,24 @@ class Validator:
         if set(normalize(value).split()) <= self.heard:
             return UnknownTarget(kind.value, _word(value))
         raise InvalidLine(f"no {kind.value} called {value!r}")
+
+    def _named_in_words(self, spec: IntentSpec, slots: dict[str, SlotValue]) -> Entity | None:
+        """The one fitting entity whose name the user said, when the model chose an area."""
+        if self.home is None or not spec.targets_entities or "name" in slots:
+            return None
+        if not any(key in slots for key in ("area", "floor", "domain")):
+            return None
+        found = {
+            entity.name: entity
+            for entity in self.home.entities
+            if entity.domain in spec.domains
+            and slots.get("domain", entity.domain) == entity.domain
+            and slots.get("area", entity.area) == entity.area
+            and any(
+                f" {normalize(spoken)} " in self.spoken for spoken in (entity.name, *entity.aliases)
+            )
+        }
+        return next(iter(found.values())) if len(found) == 1 else None
 
     def _fill_area(self, spec: IntentSpec, slots: dict[str, SlotValue]) -> None:
         """'it's too dark in here': a domain-only target means the device's own area."""
@@ -178,6 +250,36 @@ class Validator:
             raise InvalidLine(f"{spec.name} needs one of {', '.join(spec.required)}")
         if spec.name in _NEEDS_TARGET and not any(key in slots for key in _TARGET_SLOTS):
             raise InvalidLine(f"{spec.name} needs a target")
+
+
+# An intent the model chose for the wrong kind of device, and the one it meant.
+_REPAIRS = {
+    ("HassLightSet", "cover"): ("HassSetPosition", "brightness", "position"),
+    ("HassLightSet", "valve"): ("HassSetPosition", "brightness", "position"),
+    ("HassSetPosition", "light"): ("HassLightSet", "position", "brightness"),
+}
+# Words that say which domain "the lights in the kitchen" means (normalized: no plural s).
+_DOMAIN_WORDS_SPOKEN = {
+    "light": "light",
+    "lamp": "light",
+    "fan": "fan",
+    "blind": "cover",
+    "shade": "cover",
+    "curtain": "cover",
+    "shutter": "cover",
+    "speaker": "media_player",
+}
+
+
+def _repair(
+    spec: IntentSpec, slots: dict[str, SlotValue], entity: Entity
+) -> tuple[IntentSpec, dict[str, SlotValue]]:
+    intent, old, new = _REPAIRS[(spec.name, entity.domain)]
+    repaired = {key: value for key, value in slots.items() if key != old}
+    if old not in slots:
+        raise InvalidLine(f"{spec.name} can't act on {entity.domain} {entity.name!r}")
+    repaired[new] = slots[old]
+    return INTENTS[intent], repaired
 
 
 def _ordered(spec: IntentSpec, slots: dict[str, SlotValue]) -> dict[str, SlotValue]:

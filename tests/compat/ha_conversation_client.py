@@ -64,7 +64,7 @@ async def main(port: int, text: str) -> dict[str, object]:
     return {
         "wyoming": version("wyoming"),
         "intent_program": intent_programs[0].name if intent_programs else None,
-        "handle_home_control": bool(handle_programs and handle_programs[0].supports_home_control),
+        "handle_program": handle_programs[0].name if handle_programs else None,
         "languages": sorted(
             {lang for p in intent_programs for m in p.models for lang in m.languages}
         ),
