@@ -28,6 +28,7 @@ from wyoming.client import AsyncTcpClient
 from wyoming.error import Error
 
 from bench.corpus import Clip, build
+from bench.peers import peer_python
 from local_voice.launcher import describe
 from local_voice.wer import word_errors
 from wyoming_stt.models import resolve
@@ -54,30 +55,6 @@ class Result:
     @property
     def wer(self) -> float:
         return self.errors / max(self.words, 1)
-
-
-def peer_python() -> Path:
-    venv = BENCH_DIR / "venv-wyoming-faster-whisper"
-    python = venv / "bin" / "python"
-    marker = venv / ".installed"
-    if not marker.exists():
-        print(f"Installing {PEER} into {venv} ...", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run(
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "-q",
-                PEER,
-                *PEER_PINS,
-            ],
-            check=True,
-        )
-        marker.touch()
-    return python
 
 
 def cpu_seconds(pid: int) -> float:
@@ -211,7 +188,7 @@ async def bench(args: argparse.Namespace) -> None:
     }
     if not args.no_peer:
         servers["wyoming-faster-whisper 3.8.1"] = [
-            str(peer_python()),
+            str(peer_python("wyoming-faster-whisper", PEER, *PEER_PINS)),
             "-m",
             "wyoming_faster_whisper",
             "--uri",

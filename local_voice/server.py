@@ -1,5 +1,6 @@
 """Running a Wyoming service: the guarded event handler and server start-up."""
 
+import argparse
 import asyncio
 import contextlib
 import logging
@@ -151,6 +152,23 @@ async def serve(
         if announcer:
             await announcer.unregister()
         await server.stop()
+
+
+async def serve_from_cli(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    handler_factory: HandlerFactory,
+    on_listening: Callable[[], None] | None = None,
+) -> None:
+    """`serve` with a service's --uri and --zeroconf: bad values are usage errors,
+    an address that can't be listened on exits with status 1."""
+    try:
+        await serve(args.uri, handler_factory, args.zeroconf, on_listening)
+    except ValueError as err:  # a bad --uri or --zeroconf
+        parser.error(str(err))
+    except OSError as err:
+        _LOGGER.error("Can't listen on %s: %s", args.uri, err)
+        raise SystemExit(1) from err
 
 
 async def _stdio_streams() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

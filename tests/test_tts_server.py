@@ -4,9 +4,10 @@ import asyncio
 
 import pytest
 
+from local_voice import clips
 from local_voice.launcher import describe
 from local_voice.wer import word_error_rate
-from tests.helpers import ServerProcess
+from tests.helpers import ServerProcess, transcribe, transcript_text
 from tests.tts_helpers import heard, synthesize, synthesize_streaming, words
 
 COMMAND = "The kitchen lights are now off."
@@ -102,3 +103,11 @@ async def test_voice_chosen_by_language(tts_server: ServerProcess):
     assert answer.format.rate == 24000  # a Kokoro British voice, not the US Piper default
     log = tts_server.wait_for_log("bf_emma")
     assert "bf_emma" in log or "bm_george" in log
+
+
+async def test_kokoro_test_clips_are_16k_speech(stt_server: ServerProcess):
+    text = "open the garage door"
+    pcm = clips.kokoro(text, "bm_george")
+    assert len(pcm) % 2 == 0 and 0.8 < len(pcm) / 32000 < 3.0
+    heard = transcript_text(await transcribe(stt_server.port, clips.padded(pcm)))
+    assert word_error_rate(text, heard) == 0, heard

@@ -59,15 +59,28 @@ def test_sentences_are_released_as_soon_as_they_end():
     assert list(splitter.finish()) == ["Bye"]
 
 
-def test_first_piece_is_a_clause_so_speech_starts_early():
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        ("Your timer for ten minutes has started.", ["Your timer for ten minutes has started."]),
+        (
+            "Okay, I turned on the kitchen lights and the porch light. Done.",
+            ["Okay,", "I turned on the kitchen lights and the porch light.", "Done."],
+        ),
+        (
+            "I turned off the kitchen lights and locked the front door. Anything else?",
+            ["I turned off the kitchen lights", "and locked the front door.", "Anything else?"],
+        ),
+    ],
+)
+def test_a_long_first_sentence_is_cut_early_so_speech_starts_sooner(text, pieces):
     splitter = SentenceSplitter()
-    text = "Sure, I turned on the kitchen lights, the hallway lights and the porch light. Done."
-    pieces = list(splitter.add(text)) + list(splitter.finish())
-    assert pieces == [
-        "Sure, I turned on the kitchen lights,",
-        "the hallway lights and the porch light.",
-        "Done.",
-    ]
+    assert [*splitter.add(text), *splitter.finish()] == pieces
+    streamed = SentenceSplitter()  # the same pieces when the text arrives word by word
+    out: list[str] = []
+    for index, word in enumerate(text.split(" ")):
+        out += streamed.add(word if index == 0 else " " + word)
+    assert [*out, *streamed.finish()] == pieces
 
 
 def test_text_without_sentence_ends_is_cut_into_bounded_pieces():

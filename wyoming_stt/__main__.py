@@ -11,7 +11,7 @@ from wyoming.info import AsrModel, AsrProgram, Attribution, Info
 
 from local_voice import PROJECT_URL, __version__
 from local_voice.cli import add_common_args, setup_logging
-from local_voice.server import serve
+from local_voice.server import serve_from_cli
 from local_voice.vad import load_vad
 
 from .handler import SttEventHandler
@@ -163,17 +163,12 @@ async def main() -> None:
         service.pools.vad.submit(load_vad)
 
     try:
-        await serve(
-            args.uri,
+        await serve_from_cli(
+            parser,
+            args,
             lambda reader, writer: SttEventHandler(reader, writer, service),
-            args.zeroconf,
             on_listening=load_in_background,
         )
-    except ValueError as err:  # a bad --uri or --zeroconf
-        parser.error(str(err))
-    except OSError as err:
-        _LOGGER.error("Can't listen on %s: %s", args.uri, err)
-        raise SystemExit(1) from err
     finally:
         service.close()
 

@@ -11,7 +11,7 @@ from wyoming.info import Attribution, Info, TtsProgram, TtsVoice, TtsVoiceSpeake
 
 from local_voice import PROJECT_URL, __version__
 from local_voice.cli import add_common_args, setup_logging
-from local_voice.server import serve
+from local_voice.server import serve_from_cli
 
 from .handler import TtsEventHandler
 from .models import DEFAULT_VOICE, VoiceSource, catalog
@@ -133,17 +133,12 @@ async def main() -> None:
         "%d voices (%s); default %s", len(voices), ", ".join(voices), settings.default_voice
     )
     try:
-        await serve(
-            args.uri,
+        await serve_from_cli(
+            parser,
+            args,
             lambda reader, writer: TtsEventHandler(reader, writer, service),
-            args.zeroconf,
             on_listening=lambda: service.preload(default),
         )
-    except ValueError as err:  # a bad --uri or --zeroconf
-        parser.error(str(err))
-    except OSError as err:
-        _LOGGER.error("Can't listen on %s: %s", args.uri, err)
-        raise SystemExit(1) from err
     finally:
         service.close()
 

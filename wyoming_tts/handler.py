@@ -145,10 +145,9 @@ class TtsEventHandler(ServiceEventHandler):
                 await self._speaking
 
     async def disconnect(self) -> None:
-        for speech in (self._stream,):
-            if speech is not None:
-                await speech.cancel()
-        self._stream = None
+        if self._stream is not None:  # text was still arriving
+            await self._stream.cancel()
+            self._stream = None
         if self._speaking is not None and not self._speaking.done():
             _LOGGER.info("%s: client left mid-synthesis; cancelling", self.peer)
             self._speaking.cancel()

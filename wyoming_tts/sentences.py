@@ -12,9 +12,19 @@ import re
 from collections.abc import Iterator
 
 MAX_SENTENCE_CHARS = 300
-# The first piece is spoken while the rest is synthesized: a short clause starts
-# the audio sooner. Later pieces are whole sentences, which sound more natural.
-FIRST_PIECE_MIN_CHARS = 24
+# The first piece is spoken while the rest is still being written or synthesized,
+# so a short one starts the audio sooner: a first sentence longer than
+# FIRST_PIECE_WORDS is cut at its first clause break, or else before a linking word
+# ("and", "with", ...) after at least FIRST_PIECE_MIN_WORDS. Later pieces are whole
+# sentences, which sound more natural.
+FIRST_PIECE_WORDS = 8
+FIRST_PIECE_MIN_WORDS = 4
+_LINKING_WORDS = frozenset(
+    (
+        *("and", "but", "or", "so", "because", "which", "that", "when", "while", "if"),
+        *("with", "to", "for", "in", "on", "at", "from", "of", "after", "before", "until"),
+    )
+)
 
 _ABBREVIATIONS = frozenset(
     (
@@ -31,11 +41,9 @@ _CLAUSE = re.compile(r"[,;:\u2014\u2013](?=\s)")  # comma, semicolon, colon, das
 class SentenceSplitter:
     """Accumulates text; yields each sentence once its end is known."""
 
-    def __init__(
-        self, max_chars: int = MAX_SENTENCE_CHARS, first_min_chars: int = FIRST_PIECE_MIN_CHARS
-    ) -> None:
+    def __init__(self, max_chars: int = MAX_SENTENCE_CHARS, early_first: bool = True) -> None:
         self.max_chars = max_chars
-        self.first_min_chars = first_min_chars
+        self.early_first = early_first
         self._buffer = ""
         self._released = 0
 
@@ -49,6 +57,7 @@ class SentenceSplitter:
 
     def finish(self) -> Iterator[str]:
         """Yield whatever text is left (the end of input ends a sentence)."""
+        yield from self.add("\n")
         rest, self._buffer = self._buffer.strip(), ""
         while rest:
             piece, rest = _cut(rest, self.max_chars)
@@ -60,12 +69,8 @@ class SentenceSplitter:
         """The next complete piece of text, or None if none is complete yet."""
         buffer = self._buffer
         end = _sentence_end(buffer)
-        if self._released == 0:
-            clause = _first_clause(buffer, self.first_min_chars)
-            if clause is not None and (
-                end is None or end > max(len(clause), 2 * self.first_min_chars)
-            ):
-                end = len(clause)
+        if self._released == 0 and self.early_first:
+            end = _first_break(buffer, end) or end
         if end is None and len(buffer) <= self.max_chars:
             return None
         piece, rest = _cut(buffer[: end or len(buffer)], self.max_chars)
@@ -92,11 +97,17 @@ def _is_abbreviation_or_number(text: str, dot: int) -> bool:
     return word[-1:].isdigit() and following.isdigit()
 
 
-def _first_clause(text: str, min_chars: int) -> str | None:
-    """The text up to the first clause break after `min_chars`, if that break is complete."""
-    for match in _CLAUSE.finditer(text):
-        if match.end() >= min_chars:
-            return text[: match.end()]
+def _first_break(text: str, end: int | None) -> int | None:
+    """Where to cut a long first sentence early (see FIRST_PIECE_WORDS), if anywhere yet."""
+    head = text[:end] if end is not None else text
+    words = list(re.finditer(r"\S+(?=\s)", head))  # only words known to be complete
+    if end is not None and len(head.split()) <= FIRST_PIECE_WORDS:
+        return None
+    if clause := _CLAUSE.search(head):
+        return clause.end()
+    for index, word in enumerate(words):
+        if index >= FIRST_PIECE_MIN_WORDS and word.group().lower() in _LINKING_WORDS:
+            return word.start()
     return None
 
 

@@ -1,0 +1,21 @@
+"""Peers to benchmark against, each installed from PyPI into its own .bench/venv-NAME."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent.parent / ".bench"
+
+
+def peer_python(name: str, *requirements: str) -> Path:
+    """The Python of .bench/venv-NAME, with `requirements` installed on first use."""
+    venv = BENCH_DIR / f"venv-{name}"
+    python = venv / "bin" / "python"
+    marker = venv / ".installed"
+    if not marker.exists():
+        print(f"Installing {' '.join(requirements)} into {venv} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        subprocess.run([*pip, *requirements], check=True)
+        marker.touch()
+    return python
