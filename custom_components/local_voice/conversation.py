@@ -176,11 +176,16 @@ class LocalVoiceConversationEntity(conversation.ConversationEntity):
                 failure.async_set_error(
                     intent.IntentResponseErrorCode.NO_INTENT_MATCH, "Sorry, I can't do that."
                 )
-            failure.async_set_speech(" ".join(speech) or "Sorry, I can't do that.")
+            failure.async_set_speech(_sentences(speech) or "Sorry, I can't do that.")
             return failure
         response = done[0]
-        response.async_set_speech(" ".join(speech) or "Done.")
+        response.async_set_speech(_sentences(speech) or "Done.")
         return response
+
+
+def _sentences(texts: list[str]) -> str:
+    """One spoken answer from each intent's text ("Turned off the light" gets its period)."""
+    return " ".join(t if t.rstrip().endswith((".", "!", "?")) else f"{t.rstrip()}." for t in texts)
 
 
 def _error_code(err: intent.IntentError) -> intent.IntentResponseErrorCode:
