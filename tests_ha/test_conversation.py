@@ -7,13 +7,14 @@ from homeassistant.components import conversation
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import area_registry as ar
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import intent
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.local_voice.const import DOMAIN
-from custom_components.local_voice.home_context import async_home_context
+from custom_components.local_voice.home_context import async_device_area, async_home_context
 from ha_harness.home import AREAS, LIGHTS, home_config
 from ha_harness.processes import Child
 
@@ -104,6 +105,8 @@ async def test_runs_every_intent_of_a_multi_command(
     assert states["light.kitchen_lights"] == "off", result.response.as_dict()
     assert states["light.bedroom_lights"] == "off", result.response.as_dict()
     assert states["light.living_room_lamp"] == "on"
+    speech = result.response.speech["plain"]["speech"].lower()
+    assert "kitchen" in speech and "bedroom" in speech, speech  # one answer per intent
 
 
 async def test_unexposed_entities_are_not_touched(
@@ -136,3 +139,20 @@ async def test_dropped_connection_is_an_error_response(hass: HomeAssistant) -> N
     assert result.response.error_code is intent.IntentResponseErrorCode.UNKNOWN
     assert "not reachable" in result.response.speech["plain"]["speech"]
     assert hass.states.get("light.kitchen_lights").state == "on"  # type: ignore[union-attr]
+
+
+async def test_device_area_of_the_device_that_heard_it(hass: HomeAssistant) -> None:
+    await _home(hass)
+    entry = MockConfigEntry(domain="test")
+    entry.add_to_hass(hass)
+    kitchen = ar.async_get(hass).async_get_or_create("Kitchen")
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={("test", "satellite")}
+    )
+    dr.async_get(hass).async_update_device(device.id, area_id=kitchen.id)
+    assert async_device_area(hass, device.id, None) == "Kitchen"
+    satellite = er.async_get(hass).async_get_or_create(
+        "assist_satellite", "test", "sat-1", device_id=device.id
+    )
+    assert async_device_area(hass, None, satellite.entity_id) == "Kitchen"
+    assert async_device_area(hass, None, None) is None

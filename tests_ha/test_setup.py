@@ -209,3 +209,14 @@ async def test_agent_follows_the_services_option(hass: HomeAssistant, llm_servic
     pipeline = next(p for p in async_get_pipelines(hass) if p.name == "Local Voice")
     assert pipeline.conversation_engine == "conversation.home_assistant"
     assert er.async_get(hass).async_get("conversation.local_voice") is None
+
+
+async def test_removing_the_preferred_pipeline(hass: HomeAssistant, stt_service: Child) -> None:
+    """If the user made "Local Voice" the preferred pipeline, removal prefers another first."""
+    entry = await _add(hass, {"host": HOST, "stt_port": stt_service.port})
+    store = hass.data["assist_pipeline"].pipeline_store
+    store.async_set_preferred_item(entry.data["pipeline_id"])
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert _pipelines(hass) == []
+    assert store.async_get_preferred_item() in {p.id for p in async_get_pipelines(hass)}
