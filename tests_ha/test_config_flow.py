@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ipaddress import ip_address
 
+import pytest_socket
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -11,6 +12,7 @@ from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.local_voice.config_flow import _async_default_ports
 from custom_components.local_voice.const import (
     CONF_HISTORY_TURNS,
     CONF_PREFER_LOCAL,
@@ -215,4 +217,15 @@ async def test_options_flow(hass: HomeAssistant, stt_service: Child) -> None:
         CONF_SERVICES: ["stt"],
         CONF_PREFER_LOCAL: False,
         CONF_HISTORY_TURNS: 2,
+    }
+
+
+async def test_form_suggests_every_default_port_when_none_answers(hass: HomeAssistant) -> None:
+    """127.0.0.2 is loopback where nothing listens (the services bind 127.0.0.1)."""
+    pytest_socket.socket_allow_hosts(["127.0.0.1", "127.0.0.2"])
+    assert await _async_default_ports("127.0.0.2") == {
+        "stt_port": 10300,
+        "tts_port": 10200,
+        "wake_port": 10400,
+        "conversation_port": 10500,
     }

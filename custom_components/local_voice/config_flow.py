@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 from urllib.parse import urlparse
@@ -68,6 +69,21 @@ async def _async_validate(data: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
+async def _async_default_ports(host: str) -> dict[str, int]:
+    """The default ports to suggest: those where the right service answers (`script/run`
+    starts only the installed services), or all of them when none answers."""
+    kinds = list(DEFAULT_PORTS)
+    infos = await asyncio.gather(
+        *(async_describe(host, DEFAULT_PORTS[kind], timeout=0.5) for kind in kinds)
+    )
+    found = {
+        PORT_KEYS[kind]: DEFAULT_PORTS[kind]
+        for kind, info in zip(kinds, infos, strict=True)
+        if info is not None and kind_of(info) == kind
+    }
+    return found or {PORT_KEYS[kind]: port for kind, port in DEFAULT_PORTS.items()}
+
+
 def _clean(user_input: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {CONF_HOST: str(user_input[CONF_HOST]).strip()}
     for key in PORT_KEYS.values():
@@ -92,7 +108,7 @@ class LocalVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         defaults: dict[str, Any] = {
             CONF_HOST: DEFAULT_HOST,
-            **{PORT_KEYS[kind]: port for kind, port in DEFAULT_PORTS.items()},
+            **await _async_default_ports(self._discovered.get(CONF_HOST, DEFAULT_HOST)),
             **self._discovered,
         }
         errors: dict[str, str] = {}
