@@ -46,6 +46,7 @@ async def test_script_run_serves_stt_and_stops_cleanly(stop_signal):
         uri = f"tcp://127.0.0.1:{10300 + offset}"
         assert f"speech-to-text: {uri}" in output
         assert f"text-to-speech: tcp://127.0.0.1:{10200 + offset}" in output
+        assert f"conversation agent: tcp://127.0.0.1:{10500 + offset}" in output
         info = await describe("127.0.0.1", 10300 + offset, timeout=5)
         assert info is not None and info.asr[0].models[0].name == "base"
         os.killpg(process.pid, stop_signal)  # what Ctrl-C in a terminal does

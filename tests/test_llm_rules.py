@@ -175,3 +175,11 @@ def test_a_name_the_user_said_beats_an_area():
     assert command.slots == {"name": "Living Room Lamp", "domain": "light"}
     command = check("TurnOn area=Kitchen;domain=light", heard="turn on the lights in the kitchen")
     assert command.slots == {"area": "Kitchen", "domain": "light"}
+
+
+def test_near_miss_verbs_are_understood():
+    assert parse_compact_line("SetTemperature Thermostat;temperature=20").verb == (
+        "ClimateSetTemperature"
+    )
+    assert parse_compact_line("turnoff Desk Lamp") == Line("TurnOff", {"name": "Desk Lamp"})
+    assert check("Unlock Front Door").intent == "HassTurnOff"

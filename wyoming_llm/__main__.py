@@ -7,6 +7,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from wyoming.info import (
     Attribution,
@@ -176,44 +177,28 @@ def model_description(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def build_info(model_name: str, description: str) -> Info:
-    local_voice = Attribution(name="Local Voice", url=PROJECT_URL)
     llama = Attribution(name="llama.cpp", url="https://github.com/ggml-org/llama.cpp")
-    program_description = "Local Voice conversation agent (llama.cpp)"
-    intent_model = IntentModel(
-        name=model_name,
-        description=description,
-        attribution=llama,
-        installed=True,
-        languages=LANGUAGES,
-        version=None,
-    )
-    handle_model = HandleModel(
-        name=model_name,
-        description=description,
-        attribution=llama,
-        installed=True,
-        languages=LANGUAGES,
-        version=None,
-    )
+    model: dict[str, Any] = {
+        "name": model_name,
+        "description": description,
+        "attribution": llama,
+        "installed": True,
+        "languages": LANGUAGES,
+        "version": None,
+    }
+    program: dict[str, Any] = {
+        "name": PROGRAM_NAME,
+        "description": "Local Voice conversation agent (llama.cpp)",
+        "attribution": Attribution(name="Local Voice", url=PROJECT_URL),
+        "installed": True,
+        "version": __version__,
+    }
     return Info(
-        intent=[
-            IntentProgram(
-                name=PROGRAM_NAME,
-                description=program_description,
-                attribution=local_voice,
-                installed=True,
-                version=__version__,
-                models=[intent_model],
-            )
-        ],
+        intent=[IntentProgram(**program, models=[IntentModel(**model)])],
         handle=[
             HandleProgram(
-                name=PROGRAM_NAME,
-                description=program_description,
-                attribution=local_voice,
-                installed=True,
-                version=__version__,
-                models=[handle_model],
+                **program,
+                models=[HandleModel(**model)],
                 supports_handled_streaming=True,
                 supports_home_control=True,
             )

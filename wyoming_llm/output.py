@@ -39,9 +39,32 @@ class OutputError(ValueError):
     """Model output that is not in the expected shape."""
 
 
+# Verbs the small model writes now and then for the ones it was shown.
+VERB_ALIASES = {
+    "SetTemperature": "ClimateSetTemperature",
+    "GetTemperature": "ClimateGetTemperature",
+    "Lock": "TurnOn",
+    "Unlock": "TurnOff",
+    "Open": "TurnOn",
+    "Close": "TurnOff",
+    "SetBrightness": "LightSet",
+    "SetColor": "LightSet",
+    "Pause": "MediaPause",
+    "Unpause": "MediaUnpause",
+    "Resume": "MediaUnpause",
+    "Next": "MediaNext",
+    "Volume": "SetVolume",
+    "GetTime": "GetCurrentTime",
+    "Weather": "GetWeather",
+}
+_VERBS = {verb.lower(): verb for verb in [*BY_VERB, *VERB_ALIASES, SAY, UNKNOWN]}
+
+
 def parse_compact_line(line: str) -> Line:
     line = line.strip()
     verb, _, rest = line.partition(" ")
+    verb = _VERBS.get(verb.lower(), verb)
+    verb = VERB_ALIASES.get(verb, verb)
     if verb in (SAY, UNKNOWN):
         if not rest.strip():
             raise OutputError(f"{verb} without text")
