@@ -7,10 +7,12 @@ from typing import Any, Literal
 
 from homeassistant.components import conversation
 from homeassistant.const import MATCH_ALL
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import intent
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.start import async_at_started
+from homeassistant.util.ulid import ulid_now
 
 from .client import ConversationReply, async_converse
 from .const import CONVERSATION_TIMEOUT, DOMAIN, ServiceKind
@@ -19,6 +21,7 @@ from .models import LocalVoiceConfigEntry, info_languages
 
 _LOGGER = logging.getLogger(__name__)
 PROTOCOL = 1  # local_voice.protocol: this client runs every intent of a reply
+WARM_UP_TEXT = "what time is it"
 
 ERROR_CODES = {
     "not_recognized": intent.IntentResponseErrorCode.NO_INTENT_MATCH,
@@ -62,6 +65,32 @@ class LocalVoiceConversationEntity(conversation.ConversationEntity):
     @property
     def supported_languages(self) -> list[str] | Literal["*"]:
         return self._languages or MATCH_ALL
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(async_at_started(self.hass, self._async_schedule_warm_up))
+
+    @callback
+    def _async_schedule_warm_up(self, hass: HomeAssistant) -> None:
+        self._entry.async_create_background_task(
+            hass, self._async_warm_up(), "local_voice conversation warm-up"
+        )
+
+    async def _async_warm_up(self) -> None:
+        """One request with this home's context, its reply discarded (nothing is executed):
+        the service caches the prompt prefix built from the home, so the user's first
+        command does not pay for evaluating it."""
+        context = {
+            "conversation_id": f"local-voice-warm-up-{ulid_now()}",
+            "local_voice": {"protocol": PROTOCOL, "history_turns": 0},
+            "home": async_home_context(self.hass),
+        }
+        try:
+            await async_converse(
+                self._host, self._port, WARM_UP_TEXT, "en", context, CONVERSATION_TIMEOUT
+            )
+        except (OSError, TimeoutError, ValueError) as err:
+            _LOGGER.debug("Warm-up of %s:%s failed: %r", self._host, self._port, err)
 
     def _request_context(
         self, user_input: conversation.ConversationInput, conversation_id: str
