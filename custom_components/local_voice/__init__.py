@@ -63,7 +63,8 @@ async def _async_infos(entry: ConfigEntry, kinds: list[ServiceKind]) -> dict[Ser
 async def _async_wire_wyoming(
     hass: HomeAssistant, entry: LocalVoiceConfigEntry, kinds: list[ServiceKind]
 ) -> dict[ServiceKind, str]:
-    """Wyoming entries for the enabled services; drop those we made for disabled ones."""
+    """Wyoming entries for the enabled services (reused or created); those we created that
+    no longer fit (service switched off, host or port changed) are removed."""
     host = entry.data[CONF_HOST]
     created: dict[str, str] = dict(entry.data.get(DATA_WYOMING_ENTRIES, {}))
     wired: dict[ServiceKind, str] = {}
