@@ -1,0 +1,57 @@
+"""End to end through a real Home Assistant core process, offline: speech in, light off,
+spoken answer out; and a paraphrase only the Local Voice agent understands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ha_harness.api import PipelineRun
+from ha_harness.processes import Child
+from ha_harness.session import live_home, speak
+
+pytestmark = pytest.mark.slow
+
+
+def _timings(run: PipelineRun) -> str:
+    end = run.audio_end or run.times["run-start"]
+    stages = ["stt-end", "intent-start", "intent-end", "tts-end"]
+    parts = [f"{s}={(run.times[s] - end) * 1000:.0f}ms" for s in stages if s in run.times]
+    if run.tts_first_byte is not None:
+        parts.append(f"first-tts-audio={(run.tts_first_byte - end) * 1000:.0f}ms")
+    return " ".join(parts)
+
+
+async def test_voice_and_text_through_home_assistant(
+    tmp_path: Path,
+    stt_service: Child,
+    tts_service: Child,
+    llm_service: Child,
+) -> None:
+    ports = {
+        "stt_port": stt_service.port,
+        "tts_port": tts_service.port,
+        "conversation_port": llm_service.port,
+    }
+    clip = speak("turn off the kitchen lights")
+    async with live_home(tmp_path / "config", ports) as home:
+        assert (await home.states())["light.kitchen_lights"] == "on"
+
+        run = await home.api.run_audio(home.pipeline_id, clip)
+        assert run.error is None, (run.error, home.log[-3000:])
+        print(f"\nvoice: {run.transcript!r} -> {run.speech!r}; {_timings(run)}")
+        assert "kitchen" in run.transcript.lower()
+        states = await home.states()
+        assert states["light.kitchen_lights"] == "off", (run.events, home.log[-3000:])
+        assert states["light.bedroom_lights"] == "on"
+        assert run.tts_bytes > 1000, "no TTS audio fetched"
+
+        await home.reset_lights(on=True)
+        text_run = await home.api.run_text(home.pipeline_id, "kill the kitchen lights")
+        assert text_run.error is None, text_run.error
+        print(f"text: 'kill the kitchen lights' -> {text_run.speech!r}")
+        assert (await home.states())["light.kitchen_lights"] == "off", (
+            text_run.events,
+            home.log[-3000:],
+        )
