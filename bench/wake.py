@@ -24,19 +24,17 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from wyoming.event import Event, async_read_event, async_write_event
 
 from bench import wake_corpus
+from bench.peers import BENCH_DIR, peer_python
 from bench.stt import cpu_seconds
 from bench.wake_corpus import PHRASES, WakeClip
 from local_voice import clips
 from local_voice.launcher import describe
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_DIR = ROOT / ".bench"
 CLIP_CACHE = BENCH_DIR / "wake-clips"
 PEER = "wyoming-openwakeword==1.8.2"
 PEER_PINS = ("wyoming==1.2.0", "tflite-runtime==2.14.0", "numpy<2")
@@ -198,20 +196,6 @@ async def run_many(
 # -- servers ---------------------------------------------------------------------------
 
 
-def peer_python() -> Path:
-    venv = BENCH_DIR / "venv-wyoming-openwakeword"
-    python = venv / "bin" / "python"
-    marker = venv / ".installed"
-    if not marker.exists():
-        print(f"Installing {PEER} into {venv} ...", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-        subprocess.run([*pip, "--no-deps", PEER], check=True)  # it pins tflite-runtime-nightly
-        subprocess.run([*pip, *PEER_PINS], check=True)
-        marker.touch()
-    return python
-
-
 @dataclass
 class Server:
     name: str
@@ -342,7 +326,9 @@ def ours(port: int, vad: bool) -> Server:
 
 
 def peer(port: int) -> Server:
-    command = [str(peer_python()), "-m", "wyoming_openwakeword", "--uri", f"tcp://127.0.0.1:{port}"]
+    # --no-deps: wyoming-openwakeword pins tflite-runtime-nightly, which has no wheel here
+    python = peer_python("wyoming-openwakeword", *PEER_PINS, no_deps=(PEER,))
+    command = [str(python), "-m", "wyoming_openwakeword", "--uri", f"tcp://127.0.0.1:{port}"]
     return Server("wyoming-openwakeword 1.8.2", command, port, {"oww": OWW}, answers_ping=False)
 
 

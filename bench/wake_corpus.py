@@ -14,8 +14,6 @@ from pathlib import Path
 from local_voice import clips
 
 # Voice name -> text to 16 kHz mono PCM. Several speeds per synthesiser.
-# Kokoro (branch tts adds local_voice.clips.kokoro(text, voice)) is one more entry:
-#     "kokoro-af_heart": lambda text: clips.kokoro(text, "af_heart"),
 VOICES: dict[str, Callable[[str], bytes]] = {
     "piper": lambda text: clips.piper(text),
     "piper-slow": lambda text: clips.piper(text, length_scale=1.3),
@@ -23,6 +21,8 @@ VOICES: dict[str, Callable[[str], bytes]] = {
     "espeak-us": lambda text: clips.espeak(text, "en-us", 150),
     "espeak-us-fast": lambda text: clips.espeak(text, "en-us", 190, pitch=60),
     "espeak-gb-slow": lambda text: clips.espeak(text, "en-gb", 125, pitch=35),
+    "kokoro-af_heart": lambda text: clips.kokoro(text, "af_heart"),
+    "kokoro-bm_george": lambda text: clips.kokoro(text, "bm_george", speed=1.15),
 }
 NOISE_SNR_DB = 10.0  # the noisy copy of every clip
 

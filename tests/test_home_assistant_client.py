@@ -1,7 +1,5 @@
 """The server with Home Assistant 2025.4's own client library (wyoming 1.5.4)."""
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -9,27 +7,14 @@ import pytest
 
 from local_voice import clips
 from local_voice.wer import word_error_rate
-from tests.helpers import ROOT, ServerProcess, run_server
-
-CLIENT_PYTHON = ROOT / ".venv-wyoming-1.5.4" / "bin" / "python"
-CLIENT = Path(__file__).parent / "compat" / "ha_stt_client.py"
+from tests.helpers import ServerProcess, run_server
+from tests.home_assistant import run_ha_client
 
 
 def run_client(port: int, pcm: bytes, tmp_path: Path, language: str = "en") -> dict[str, Any]:
-    if not CLIENT_PYTHON.exists():
-        pytest.fail("run script/test: it creates .venv-wyoming-1.5.4 for this test")
     clip = tmp_path / "clip.pcm"
     clip.write_bytes(pcm)
-    result = subprocess.run(
-        [str(CLIENT_PYTHON), str(CLIENT), str(port), str(clip), language],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    answer: dict[str, Any] = json.loads(result.stdout)
-    return answer
+    return run_ha_client("ha_stt_client.py", port, clip, language)
 
 
 def test_home_assistant_2025_4_client(stt_server: ServerProcess, tmp_path):

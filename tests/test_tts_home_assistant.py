@@ -1,8 +1,6 @@
 """The TTS server with Home Assistant 2025.4's own client library (wyoming 1.5.4)."""
 
 import asyncio
-import json
-import subprocess
 import wave
 from pathlib import Path
 
@@ -10,10 +8,9 @@ import pytest
 
 from local_voice.audio import PcmConverter, PcmFormat
 from local_voice.wer import word_error_rate
-from tests.helpers import ROOT, ServerProcess, transcribe, transcript_text
-from tests.test_home_assistant_client import CLIENT_PYTHON
+from tests.helpers import ServerProcess, transcribe, transcript_text
+from tests.home_assistant import run_ha_client
 
-CLIENT = Path(__file__).parent / "compat" / "ha_tts_client.py"
 TEXT = "The front door is locked."
 
 
@@ -27,19 +24,9 @@ def wav_to_pcm16k(path: Path) -> bytes:
 async def test_home_assistant_2025_4_speaks_with_every_voice(
     tts_server: ServerProcess, stt_server: ServerProcess, tmp_path
 ):
-    if not CLIENT_PYTHON.exists():
-        pytest.fail("run script/test: it creates .venv-wyoming-1.5.4 for this test")
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [str(CLIENT_PYTHON), str(CLIENT), str(tts_server.port), str(tmp_path), TEXT],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        cwd=ROOT,
+    answer = await asyncio.to_thread(
+        run_ha_client, "ha_tts_client.py", tts_server.port, tmp_path, TEXT, timeout=600
     )
-    assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout)
     assert answer["wyoming"] == "1.5.4" and answer["program"] == "local-voice-tts"
     assert {"en_US", "en_GB"} <= set(answer["languages"])
     voices = answer["voices"]

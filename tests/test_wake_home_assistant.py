@@ -1,37 +1,22 @@
 """The wake-word server with Home Assistant 2025.4's own client library (wyoming 1.5.4)."""
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from local_voice import clips
-from tests.helpers import ROOT, ServerProcess
+from tests.helpers import ServerProcess
+from tests.home_assistant import run_ha_client
 from tests.wake_fixtures import ALL_MODELS, phrase_clip, wake_server
 
 __all__ = ["wake_server"]
 
-CLIENT_PYTHON = ROOT / ".venv-wyoming-1.5.4" / "bin" / "python"
-CLIENT = Path(__file__).parent / "compat" / "ha_wake_client.py"
-
 
 def run_client(port: int, pcm: bytes, model: str, tmp_path: Path) -> dict[str, Any]:
-    if not CLIENT_PYTHON.exists():
-        pytest.fail("run script/test: it creates .venv-wyoming-1.5.4 for this test")
     clip = tmp_path / f"{model}.pcm"
     clip.write_bytes(pcm)
-    result = subprocess.run(
-        [str(CLIENT_PYTHON), str(CLIENT), str(port), str(clip), model],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    answer: dict[str, Any] = json.loads(result.stdout)
-    return answer
+    return run_ha_client("ha_wake_client.py", port, clip, model)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from local_voice import clips
 from tests.helpers import RawClient, ServerProcess
 from tests.wake_fixtures import (
     ALL_MODELS,
+    KOKORO_VOICES,
     MICRO_MODELS,
     OWW_MODELS,
     PIPER_VOICES,
@@ -74,19 +75,22 @@ async def test_detection_carries_the_requested_name(wake_server: ServerProcess, 
 
 
 @pytest.mark.parametrize("phrase", list(PHRASES))
-async def test_piper_voices_wake_both_engines(wake_server: ServerProcess, phrase: str):
-    """Every model of the phrase, both engines, fires on clean Piper clips at three speeds.
+async def test_neural_voices_wake_both_engines(wake_server: ServerProcess, phrase: str):
+    """Every model of the phrase, both engines, fires on clean Piper clips at three speeds
+    and on clean Kokoro clips (two voices).
 
-    Piper's synthesis is random (VITS noise), so one miss in three is tolerated.
+    Piper's synthesis is random (VITS noise), so one Piper miss in three is tolerated;
+    Kokoro's is deterministic and must always wake.
     """
+    voices = [*PIPER_VOICES, *KOKORO_VOICES]
     for model in PHRASES[phrase]:
         missed = []
-        for clip in positives(phrases=[phrase], voices=PIPER_VOICES, noise=(False,)):
+        for clip in positives(phrases=[phrase], voices=voices, noise=(False,)):
             events = await detect(wake_server.port, clip.pcm, [model])
             assert detections(events) in ([model], []), events
             if not detections(events):
-                missed.append(clip.label)
-        assert len(missed) <= 1, (model, missed)
+                missed.append(clip.voice)
+        assert len(missed) <= 1 and not set(missed) & set(KOKORO_VOICES), (model, missed)
 
 
 async def test_positives_with_noise_and_espeak_voices_mostly_wake(wake_server: ServerProcess):
@@ -102,7 +106,7 @@ async def test_positives_with_noise_and_espeak_voices_mostly_wake(wake_server: S
 
 
 async def test_ordinary_speech_wakes_nothing(wake_server: ServerProcess):
-    for clip in negatives(texts=ORDINARY, voices=["piper", "espeak-us"]):
+    for clip in negatives(texts=ORDINARY, voices=["piper", "espeak-us", *KOKORO_VOICES]):
         events = await detect(wake_server.port, clip.pcm, ALL_MODELS)
         assert detections(events) == [], clip.label
         assert [e.type for e in events] == ["not-detected", "pong"], clip.label
@@ -110,7 +114,8 @@ async def test_ordinary_speech_wakes_nothing(wake_server: ServerProcess):
 
 # Near misses each model rejects (bench/wake.py lists those some models accept:
 # "hey Microsoft" wakes both hey_mycroft models, "a Lexus" alexa_v0.1, "hey,
-# raspberry" hey_rhasspy_v0.1, and "okay, nab it" microWakeWord's okay_nabu).
+# raspberry" hey_rhasspy_v0.1, and "okay, nab it" microWakeWord's okay_nabu and, in
+# Kokoro's af_heart voice, ok_nabu_v0.1 too: Kokoro voices are left out here).
 REJECTED = {
     "okay, nab it": ["ok_nabu_v0.1"],
     "oh can you book a table": ["okay_nabu", "ok_nabu_v0.1"],

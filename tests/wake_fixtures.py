@@ -9,6 +9,7 @@ from tests.helpers import ROOT, ServerProcess, run_server
 
 CLIP_CACHE = ROOT / ".bench" / "wake-clips"
 PIPER_VOICES = ["piper", "piper-slow", "piper-fast"]
+KOKORO_VOICES = ["kokoro-af_heart", "kokoro-bm_george"]
 MICRO_MODELS = ["okay_nabu", "hey_jarvis", "hey_mycroft", "alexa"]
 OWW_MODELS = [
     "ok_nabu_v0.1",

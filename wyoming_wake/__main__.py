@@ -10,7 +10,7 @@ from wyoming.info import Attribution, Info, WakeModel, WakeProgram
 
 from local_voice import PROJECT_URL, __version__
 from local_voice.cli import add_common_args, setup_logging
-from local_voice.server import serve
+from local_voice.server import serve_from_cli
 
 from .detector import TriggerRules
 from .handler import WakeEventHandler
@@ -158,17 +158,12 @@ async def main() -> None:
     _LOGGER.info("Models: %s", ", ".join(f"{s.name} ({s.engine})" for s in models.values()))
 
     try:
-        await serve(
-            args.uri,
+        await serve_from_cli(
+            parser,
+            args,
             lambda reader, writer: WakeEventHandler(reader, writer, service),
-            args.zeroconf,
             on_listening=lambda: service.preload(preload),
         )
-    except ValueError as err:  # a bad --uri or --zeroconf
-        parser.error(str(err))
-    except OSError as err:
-        _LOGGER.error("Can't listen on %s: %s", args.uri, err)
-        raise SystemExit(1) from err
     finally:
         service.close()
 

@@ -13,18 +13,12 @@ from pathlib import Path
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
-from wyoming.info import Describe, Info
+
+from tests.compat.ha_info import describe
 
 
 async def main(port: int, audio: bytes, language: str) -> dict[str, object]:
-    async with AsyncTcpClient("127.0.0.1", port) as client:
-        await client.write_event(Describe().event())
-        while True:
-            event = await client.read_event()
-            assert event is not None, "connection closed before info"
-            if Info.is_type(event.type):
-                info = Info.from_event(event)
-                break
+    info = await describe(port)
     asr = info.asr[0]
     languages = sorted(
         {lang for model in asr.models if model.installed for lang in model.languages}

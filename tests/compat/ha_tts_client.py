@@ -15,18 +15,9 @@ from pathlib import Path
 
 from wyoming.audio import AudioChunk, AudioStop
 from wyoming.client import AsyncTcpClient
-from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize, SynthesizeVoice
 
-
-async def describe(port: int) -> Info:
-    async with AsyncTcpClient("127.0.0.1", port) as client:
-        await client.write_event(Describe().event())
-        while True:
-            event = await client.read_event()
-            assert event is not None, "connection closed before info"
-            if Info.is_type(event.type):
-                return Info.from_event(event)
+from tests.compat.ha_info import describe
 
 
 async def speak(port: int, text: str, voice: str, wav_path: Path) -> dict[str, object]:

@@ -13,19 +13,13 @@ from pathlib import Path
 
 from wyoming.audio import AudioChunk, AudioStart
 from wyoming.client import AsyncTcpClient
-from wyoming.info import Describe, Info
 from wyoming.wake import Detect, Detection, NotDetected
+
+from tests.compat.ha_info import describe
 
 
 async def main(port: int, audio: bytes, model_id: str) -> dict[str, object]:
-    async with AsyncTcpClient("127.0.0.1", port) as client:
-        await client.write_event(Describe().event())
-        while True:
-            event = await client.read_event()
-            assert event is not None, "connection closed before info"
-            if Info.is_type(event.type):
-                info = Info.from_event(event)
-                break
+    info = await describe(port)
     wake = [program for program in info.wake if program.installed]
     models = {
         model.name: {"phrase": model.phrase, "languages": model.languages}

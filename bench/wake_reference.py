@@ -1,0 +1,116 @@
+"""Our wake-word pipeline against the bare libraries, on the same clips.
+
+    .venv/bin/python -m bench.wake_reference [--voices piper espeak-us ...]
+
+Every positive of bench/wake_corpus.py goes, in 2048-byte chunks, through
+wyoming_wake's WakeStream (our chunking, feature buffers and trigger rules) and
+through each library's own streaming API: pymicro-wakeword's
+`process_streaming_prob` against the model's `probability_cutoff`, and
+`openwakeword.Model.predict` on 80 ms frames against 0.5. It prints hits per
+engine and voice for both, and every clip on which they disagree, so a miss can
+be told apart as ours or the voice's.
+"""
+
+import argparse
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench import wake_corpus
+from bench.peers import BENCH_DIR
+from wyoming_wake.detector import TriggerRules, WakeStream
+from wyoming_wake.engines import (
+    OWW_FRAME,
+    Engine,
+    MicroEngine,
+    OpenWakeWordEngine,
+    use_litert_as_tflite_runtime,
+)
+from wyoming_wake.models import MICRO, OPENWAKEWORD, WakeModelSpec, catalog, openwakeword_dir
+
+CHUNK_BYTES = 2048
+OWW_THRESHOLD = 0.5
+
+
+def bare_micro(spec: WakeModelSpec, pcm: bytes) -> float:
+    """Highest sliding-window probability; a hit when above the model's cut-off."""
+    from pymicro_wakeword import MicroWakeWord, MicroWakeWordFeatures
+
+    assert spec.config is not None
+    model, features, best = MicroWakeWord.from_config(spec.config), MicroWakeWordFeatures(), 0.0
+    for offset in range(0, len(pcm), CHUNK_BYTES):
+        for window in features.process_streaming(pcm[offset : offset + CHUNK_BYTES]):
+            best = max(best, model.process_streaming_prob(window) or 0.0)
+    model.close()
+    return best
+
+
+def bare_openwakeword(model: Any, spec: WakeModelSpec, pcm: bytes) -> float:
+    model.reset()
+    samples = np.frombuffer(pcm, np.int16)
+    frames = range(0, len(samples) - OWW_FRAME + 1, OWW_FRAME)
+    return max(float(model.predict(samples[i : i + OWW_FRAME])[spec.name]) for i in frames)
+
+
+def ours(spec: WakeModelSpec, pcm: bytes, engines: dict[str, Engine]) -> tuple[bool, float]:
+    stream = WakeStream({spec.name: spec}, engines, TriggerRules(threshold=None))
+    hit = False
+    for offset in range(0, len(pcm), CHUNK_BYTES):
+        hit |= bool(stream.process(pcm[offset : offset + CHUNK_BYTES]))
+    best = stream.peaks[spec.name]
+    stream.close()
+    return hit, best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.wake_reference")
+    parser.add_argument("--voices", nargs="+", choices=list(wake_corpus.VOICES))
+    args = parser.parse_args()
+    specs = catalog([])
+    features = openwakeword_dir()
+    assert features is not None, "run script/test or script/run first (openWakeWord models)"
+    oww_specs = [spec for spec in specs.values() if spec.engine == OPENWAKEWORD]
+    engines: dict[str, Engine] = {
+        MICRO: MicroEngine(),
+        OPENWAKEWORD: OpenWakeWordEngine(features, oww_specs),
+    }
+    use_litert_as_tflite_runtime()
+    from openwakeword.model import Model
+
+    oww = Model(
+        wakeword_models=[str(spec.path) for spec in oww_specs],
+        inference_framework="tflite",
+        melspec_model_path=str(Path(features) / "melspectrogram.tflite"),
+        embedding_model_path=str(Path(features) / "embedding_model.tflite"),
+    )
+    table: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    disagreements = []
+    for clip in wake_corpus.positives(voices=args.voices, cache=BENCH_DIR / "wake-clips"):
+        assert clip.phrase is not None
+        for name in wake_corpus.PHRASES[clip.phrase]:
+            spec = specs[name]
+            if spec.engine == MICRO:
+                bare = bare_micro(spec, clip.pcm)
+                bare_hit = bare > (spec.cutoff or 0.5)
+            else:
+                bare = bare_openwakeword(oww, spec, clip.pcm)
+                bare_hit = bare >= OWW_THRESHOLD
+            hit, best = ours(spec, clip.pcm, engines)
+            row = table[(spec.engine, clip.voice)]
+            row[0] += bare_hit
+            row[1] += hit
+            row[2] += 1
+            if hit != bare_hit:
+                disagreements.append(f"{name}, {clip.label}: bare {bare:.3f}, ours {best:.3f}")
+    print("| engine | voice | bare library | wyoming_wake |")
+    print("|---|---|---|---|")
+    for (engine, voice), (bare_hits, hits, total) in sorted(table.items()):
+        print(f"| {engine} | {voice} | {bare_hits}/{total} | {hits}/{total} |")
+    for line in disagreements:
+        print("disagree:", line)
+
+
+if __name__ == "__main__":
+    main()
