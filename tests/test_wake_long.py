@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bench.wake_corpus import ORDINARY, negatives
-from tests.helpers import ROOT, RawClient, run_server
+from tests.helpers import ROOT, RawClient, free_port, run_server
 from tests.wake_fixtures import phrase_clip
 from tests.wake_helpers import detections, read_until_pong
 
@@ -92,7 +92,7 @@ def test_wake_benchmark_runs_briefly():
             "--no-peer",
             "--no-vad",
             "--port",
-            str(10470),
+            str(free_port()),
         ],
         capture_output=True,
         text=True,
