@@ -55,3 +55,30 @@ async def test_voice_and_text_through_home_assistant(
             text_run.events,
             home.log[-3000:],
         )
+
+
+async def test_stock_wyoming_integration_uses_the_agent(
+    tmp_path: Path, stt_service: Child, tts_service: Child, llm_service: Child
+) -> None:
+    """Home Assistant's own `wyoming` integration adds the conversation service as an agent
+    (no home context, one intent per reply); typed commands reach the light through it."""
+    ports = {"stt_port": stt_service.port, "tts_port": tts_service.port}
+    async with live_home(tmp_path / "config", ports) as home:
+        result = await home.api.config_flow(
+            "wyoming", {"host": "127.0.0.1", "port": llm_service.port}
+        )
+        assert result.get("type") == "create_entry", result
+        entities = await home.api.command("config/entity_registry/list")
+        agent = next(
+            e["entity_id"]
+            for e in entities
+            if e["platform"] == "wyoming" and e["entity_id"].startswith("conversation.")
+        )
+        for text in ("turn off the kitchen lights", "kill the kitchen lights"):
+            await home.reset_lights(on=True)
+            reply = await home.api.command("conversation/process", text=text, agent_id=agent)
+            speech = reply["response"]["speech"].get("plain", {}).get("speech")
+            print(f"\nstock wyoming agent: {text!r} -> {speech!r}")
+            states = await home.states()
+            assert states["light.kitchen_lights"] == "off", (text, reply, home.log[-3000:])
+            assert states["light.bedroom_lights"] == "on", (text, reply)
