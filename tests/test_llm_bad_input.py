@@ -44,7 +44,12 @@ async def test_huge_text_is_refused(llm_server: ServerProcess):
 
 
 async def test_bad_context_shapes(llm_server: ServerProcess):
-    for context in ({"home": "kitchen"}, {"home": {"entities": "all"}}):
+    for context in (
+        {"home": "kitchen"},
+        {"home": {"entities": "all"}},
+        {"local_voice": {"history_turns": -1}},
+        {"local_voice": {"history_turns": "4"}},
+    ):
         reply = await converse(llm_server.port, "turn on the light", context)
         assert reply.types == ["error"] and reply.events[0].data["code"] == "bad-context"
     client = await RawClient.connect(llm_server.port)

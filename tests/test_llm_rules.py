@@ -171,6 +171,16 @@ def test_memory_is_bounded_and_expires():
     assert 1 <= len(small.history("b")) < 5
 
 
+def test_memory_history_honours_a_per_request_limit():
+    memory = Memory(max_turns=3, max_tokens=1000)
+    for index in range(5):
+        memory.add("a", Turn(f"turn {index}", (Line("Nevermind"),)))
+    assert memory.history("a", 0) == []
+    assert [turn.user for turn in memory.history("a", 1)] == ["turn 4"]
+    # Never more than the server keeps (--max-history-turns).
+    assert [turn.user for turn in memory.history("a", 10)] == ["turn 2", "turn 3", "turn 4"]
+
+
 def test_a_name_the_user_said_beats_an_area():
     command = check("TurnOn area=Living Room;domain=light", heard="turn on the living room lamp")
     assert command.slots == {"name": "Living Room Lamp", "domain": "light"}

@@ -97,6 +97,21 @@ async def test_follow_up_uses_the_conversation(llm_server: ServerProcess):
     assert violations(other, HOME) == []
 
 
+async def test_history_turns_from_the_context(llm_server: ServerProcess):
+    """local_voice.history_turns: the follow-up works with history and not with 0."""
+    for turns in (2, 0):
+        ctx = context(conversation_id=f"history-{turns}")
+        ctx["local_voice"]["history_turns"] = turns
+        first = await converse(llm_server.port, "turn off the kitchen lights", ctx)
+        assert first.intents[0][0] == "HassTurnOff", first.types
+        reply = await converse(llm_server.port, "and the bedroom too", ctx)
+        carried = [name for name, _ in reply.intents] == ["HassTurnOff"]
+        assert carried == (turns > 0), (turns, reply.types, reply.intents)
+        if carried:
+            slots = reply.intents[0][1]
+            assert "Bedroom" in (slots.get("area"), slots.get("name")), slots
+
+
 async def test_conversation_id_is_made_when_missing(llm_server: ServerProcess):
     reply = await converse(llm_server.port, "what time is it", {"home": home_context()})
     conversation_id = reply.events[-1].data["context"]["conversation_id"]

@@ -59,6 +59,11 @@ def tts_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Child]:
 
 
 @pytest.fixture(scope="session")
+def wake_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Child]:
+    yield from _start("wyoming_wake", tmp_path_factory.mktemp("wake"))
+
+
+@pytest.fixture(scope="session")
 def llm_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Child]:
     # A generous timeout: the machine running the suite may be busy with other work.
     yield from _start(

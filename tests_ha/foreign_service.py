@@ -16,8 +16,6 @@ from wyoming.info import (
     HandleModel,
     HandleProgram,
     Info,
-    WakeModel,
-    WakeProgram,
 )
 
 ATTRIBUTION = Attribution(name="test", url="https://example.com")
@@ -58,32 +56,6 @@ DROPPING_CONVERSATION = Info(
                     installed=True,
                     languages=["en"],
                     version="0",
-                )
-            ],
-        )
-    ]
-)
-
-
-# Stands in for wyoming_wake (branch `wake`, not merged here): HA only needs its `info`
-# to make the wake_word entity the pipeline names.
-WAKE = Info(
-    wake=[
-        WakeProgram(
-            name="local-voice-wake",
-            description="wake word",
-            attribution=ATTRIBUTION,
-            installed=True,
-            version="0",
-            models=[
-                WakeModel(
-                    name="okay_nabu",
-                    description="Okay Nabu",
-                    attribution=ATTRIBUTION,
-                    installed=True,
-                    languages=["en"],
-                    version="0",
-                    phrase="Okay Nabu",
                 )
             ],
         )

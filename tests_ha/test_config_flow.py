@@ -76,6 +76,21 @@ async def test_user_flow_wrong_service(hass: HomeAssistant, stt_service: Child) 
     assert result["errors"] == {"tts_port": "wrong_service", "conversation_port": "wrong_service"}
 
 
+async def test_user_flow_with_the_wake_service(hass: HomeAssistant, wake_service: Child) -> None:
+    """The real wake service is refused on another service's port and taken on its own."""
+    flow_id = await _start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"host": HOST, "stt_port": wake_service.port}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"stt_port": "wrong_service"}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"host": HOST, "wake_port": wake_service.port}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    assert result["data"] == {"host": HOST, "wake_port": wake_service.port}
+
+
 async def test_user_flow_needs_a_service(hass: HomeAssistant) -> None:
     flow_id = await _start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, {"host": HOST})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+from homeassistant.components import wake_word
 from homeassistant.components.assist_pipeline import async_get_pipelines
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -15,8 +18,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.local_voice.const import CONF_PREFER_LOCAL, CONF_SERVICES, DOMAIN
 from ha_harness.processes import Child, free_port
-
-from .foreign_service import WAKE, wyoming_server
+from ha_harness.session import speak
 
 HOST = "127.0.0.1"
 
@@ -186,17 +188,31 @@ async def test_reconfigured_host_replaces_the_wyoming_entries(
     assert pipelines[0].stt_engine is not None
 
 
-async def test_pipeline_wake_word(hass: HomeAssistant, stt_service: Child) -> None:
-    async with wyoming_server(WAKE) as wake_port:
-        entry = await _add(
-            hass, {"host": HOST, "stt_port": stt_service.port, "wake_port": wake_port}
-        )
-        assert entry.state is ConfigEntryState.LOADED
-        pipeline = next(p for p in async_get_pipelines(hass) if p.name == "Local Voice")
-        assert pipeline.wake_word_entity is not None
-        assert pipeline.wake_word_entity.startswith("wake_word.")
-        assert pipeline.wake_word_id == "okay_nabu"
-        assert await hass.config_entries.async_unload(entry.entry_id)
+async def test_pipeline_wake_word(
+    hass: HomeAssistant, stt_service: Child, wake_service: Child
+) -> None:
+    """The real wake service becomes the pipeline's wake word engine and hears its phrase."""
+    entry = await _add(
+        hass, {"host": HOST, "stt_port": stt_service.port, "wake_port": wake_service.port}
+    )
+    assert entry.state is ConfigEntryState.LOADED
+    pipeline = next(p for p in async_get_pipelines(hass) if p.name == "Local Voice")
+    assert pipeline.wake_word_entity is not None
+    assert pipeline.wake_word_entity.startswith("wake_word.")
+    assert pipeline.wake_word_id == "okay_nabu"
+    engine = wake_word.async_get_wake_word_detection_entity(hass, pipeline.wake_word_entity)
+    assert engine is not None
+    assert "okay_nabu" in [w.id for w in await engine.get_supported_wake_words()]
+    pcm = await hass.async_add_executor_job(speak, "okay nabu", 2.0)
+
+    async def chunks() -> AsyncIterator[tuple[bytes, int]]:
+        chunk = 2048  # 64 ms of 16 kHz mono s16
+        for start in range(0, len(pcm), chunk):
+            yield pcm[start : start + chunk], start // 32
+
+    detected = await engine.async_process_audio_stream(chunks(), pipeline.wake_word_id)
+    assert detected is not None and detected.wake_word_id == "okay_nabu"
+    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_agent_follows_the_services_option(hass: HomeAssistant, llm_service: Child) -> None:

@@ -38,6 +38,7 @@ class AgentRequest:
     home: Home | None = None
     device_area: str | None = None
     single_intent: bool = False  # the client uses only the first intent: stop after it
+    history_turns: int | None = None  # at most this many remembered turns (None: the server's)
 
 
 @dataclass(frozen=True)
@@ -260,7 +261,7 @@ class Agent:
 
     def _messages(self, request: AgentRequest, render: prompt.Renderer) -> tuple[Message, ...]:
         messages: list[Message] = []
-        for turn in self.memory.history(request.conversation_id):
+        for turn in self.memory.history(request.conversation_id, request.history_turns):
             messages.append({"role": "user", "content": turn.user})
             messages.append({"role": "assistant", "content": render(list(turn.lines))})
         messages.append(

@@ -151,12 +151,20 @@ class LlmEventHandler(ServiceEventHandler):
         stream = self.client_at_least(*HANDLED_STREAMING_VERSION) and (
             options.get("handled_streaming", True) is not False
         )
+        history_turns = options.get("history_turns")
+        whole = isinstance(history_turns, int) and not isinstance(history_turns, bool)
+        if history_turns is not None and (not whole or history_turns < 0):
+            raise RequestError(
+                "bad context: local_voice.history_turns must be a whole number, 0 or more",
+                "bad-context",
+            )
         request = AgentRequest(
             text=" ".join(text.split()),
             conversation_id=conversation_id,
             home=home or self.service.settings.default_home,
             device_area=clean_name(context.get("device_area")) or None,
             single_intent=not multi,
+            history_turns=history_turns,
         )
         return request, {"conversation_id": conversation_id}, multi, stream
 

@@ -36,11 +36,15 @@ class Memory:
         self._conversations: OrderedDict[str, tuple[float, list[Turn]]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def history(self, conversation_id: str) -> list[Turn]:
+    def history(self, conversation_id: str, limit: int | None = None) -> list[Turn]:
+        """The remembered turns, oldest first; only the last `limit` when it is given."""
+        if limit is not None and limit <= 0:
+            return []
         with self._lock:
             self._expire()
             entry = self._conversations.get(conversation_id)
-            return list(entry[1]) if entry else []
+            turns = list(entry[1]) if entry else []
+        return turns if limit is None else turns[-limit:]
 
     def add(self, conversation_id: str, turn: Turn) -> None:
         if self.max_turns <= 0:
