@@ -8,7 +8,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlparse
 
@@ -159,9 +159,11 @@ async def serve_from_cli(
     args: argparse.Namespace,
     handler_factory: HandlerFactory,
     on_listening: Callable[[], None] | None = None,
+    on_stop: Callable[[], None] | None = None,
 ) -> None:
     """`serve` with a service's --uri and --zeroconf: bad values are usage errors,
-    an address that can't be listened on exits with status 1."""
+    an address that can't be listened on exits with status 1; `on_stop` runs at the end
+    whatever happened (it releases the service's threads and models)."""
     try:
         await serve(args.uri, handler_factory, args.zeroconf, on_listening)
     except ValueError as err:  # a bad --uri or --zeroconf
@@ -169,6 +171,15 @@ async def serve_from_cli(
     except OSError as err:
         _LOGGER.error("Can't listen on %s: %s", args.uri, err)
         raise SystemExit(1) from err
+    finally:
+        if on_stop is not None:
+            on_stop()
+
+
+def run_service(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a service's async `main` until it returns or Ctrl-C (the console script)."""
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
 
 
 async def _stdio_streams() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

@@ -1,8 +1,6 @@
 """python -m wyoming_llm: the Local Voice conversation agent server."""
 
 import argparse
-import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -20,7 +18,7 @@ from wyoming.info import (
 
 from local_voice import PROJECT_URL, __version__
 from local_voice.cli import add_common_args, setup_logging
-from local_voice.server import serve
+from local_voice.server import run_service, serve_from_cli
 
 from .agent import Agent
 from .backend import Backend
@@ -235,25 +233,17 @@ async def main() -> None:
         Settings(timeout=args.timeout, default_home=home),
         lambda: build_agent(args, args.timeout, memory),
     )
-    try:
-        await serve(
-            args.uri,
-            lambda reader, writer: LlmEventHandler(reader, writer, service),
-            args.zeroconf,
-            on_listening=lambda: service.start(warm_up=not args.no_warm_up),
-        )
-    except ValueError as err:  # a bad --uri or --zeroconf
-        parser.error(str(err))
-    except OSError as err:
-        _LOGGER.error("Can't listen on %s: %s", args.uri, err)
-        raise SystemExit(1) from err
-    finally:
-        service.close()
+    await serve_from_cli(
+        parser,
+        args,
+        lambda reader, writer: LlmEventHandler(reader, writer, service),
+        on_listening=lambda: service.start(warm_up=not args.no_warm_up),
+        on_stop=service.close,
+    )
 
 
 def run() -> None:
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    run_service(main)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,6 @@
 """python -m wyoming_stt: the Local Voice speech-to-text server."""
 
 import argparse
-import asyncio
-import contextlib
 import functools
 import logging
 import os
@@ -11,7 +9,7 @@ from wyoming.info import AsrModel, AsrProgram, Attribution, Info
 
 from local_voice import PROJECT_URL, __version__
 from local_voice.cli import add_common_args, setup_logging
-from local_voice.server import serve_from_cli
+from local_voice.server import run_service, serve_from_cli
 from local_voice.vad import load_vad
 
 from .handler import SttEventHandler
@@ -162,20 +160,17 @@ async def main() -> None:
         service.model(default.name)
         service.pools.vad.submit(load_vad)
 
-    try:
-        await serve_from_cli(
-            parser,
-            args,
-            lambda reader, writer: SttEventHandler(reader, writer, service),
-            on_listening=load_in_background,
-        )
-    finally:
-        service.close()
+    await serve_from_cli(
+        parser,
+        args,
+        lambda reader, writer: SttEventHandler(reader, writer, service),
+        on_listening=load_in_background,
+        on_stop=service.close,
+    )
 
 
 def run() -> None:
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    run_service(main)
 
 
 if __name__ == "__main__":

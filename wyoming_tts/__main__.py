@@ -1,8 +1,6 @@
 """python -m wyoming_tts: the Local Voice text-to-speech server (Piper and Kokoro)."""
 
 import argparse
-import asyncio
-import contextlib
 import logging
 import os
 from pathlib import Path
@@ -11,7 +9,7 @@ from wyoming.info import Attribution, Info, TtsProgram, TtsVoice, TtsVoiceSpeake
 
 from local_voice import PROJECT_URL, __version__
 from local_voice.cli import add_common_args, setup_logging
-from local_voice.server import serve_from_cli
+from local_voice.server import run_service, serve_from_cli
 
 from .handler import TtsEventHandler
 from .models import DEFAULT_VOICE, VoiceSource, catalog
@@ -132,20 +130,17 @@ async def main() -> None:
     _LOGGER.info(
         "%d voices (%s); default %s", len(voices), ", ".join(voices), settings.default_voice
     )
-    try:
-        await serve_from_cli(
-            parser,
-            args,
-            lambda reader, writer: TtsEventHandler(reader, writer, service),
-            on_listening=lambda: service.preload(default),
-        )
-    finally:
-        service.close()
+    await serve_from_cli(
+        parser,
+        args,
+        lambda reader, writer: TtsEventHandler(reader, writer, service),
+        on_listening=lambda: service.preload(default),
+        on_stop=service.close,
+    )
 
 
 def run() -> None:
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    run_service(main)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,6 @@
 """python -m wyoming_wake: the Local Voice wake-word server."""
 
 import argparse
-import asyncio
-import contextlib
 import logging
 from pathlib import Path
 
@@ -10,7 +8,7 @@ from wyoming.info import Attribution, Info, WakeModel, WakeProgram
 
 from local_voice import PROJECT_URL, __version__
 from local_voice.cli import add_common_args, setup_logging
-from local_voice.server import serve_from_cli
+from local_voice.server import run_service, serve_from_cli
 
 from .detector import TriggerRules
 from .handler import WakeEventHandler
@@ -157,20 +155,17 @@ async def main() -> None:
         parser.error(str(err))
     _LOGGER.info("Models: %s", ", ".join(f"{s.name} ({s.engine})" for s in models.values()))
 
-    try:
-        await serve_from_cli(
-            parser,
-            args,
-            lambda reader, writer: WakeEventHandler(reader, writer, service),
-            on_listening=lambda: service.preload(preload),
-        )
-    finally:
-        service.close()
+    await serve_from_cli(
+        parser,
+        args,
+        lambda reader, writer: WakeEventHandler(reader, writer, service),
+        on_listening=lambda: service.preload(preload),
+        on_stop=service.close,
+    )
 
 
 def run() -> None:
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    run_service(main)
 
 
 if __name__ == "__main__":
