@@ -234,7 +234,7 @@ async def test_custom_model_dir(tmp_path: Path):
 
 
 async def test_threshold_trigger_level_and_refractory_flags(tmp_path: Path):
-    twice = phrase_clip("okay nabu") + phrase_clip("okay nabu", "piper-slow")
+    twice = phrase_clip("okay nabu") + phrase_clip("okay nabu", "kokoro-bm_george")
     with run_server("wyoming_wake", tmp_path) as server:  # 2 s: once per utterance
         assert detections(await detect(server.port, twice)) == ["okay_nabu", "okay_nabu"]
     with run_server("wyoming_wake", tmp_path, "--refractory-seconds", "0.2") as server:

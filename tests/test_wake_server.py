@@ -176,7 +176,7 @@ async def test_eight_satellites_in_real_time(wake_server: ServerProcess):
     for index in range(8):
         phrase = phrases[index % 4]
         model = PHRASES[phrase][index // 4 % len(PHRASES[phrase])]
-        clients.append((model, phrase_clip(phrase, PIPER_VOICES[index % 3])))
+        clients.append((model, phrase_clip(phrase, KOKORO_VOICES[index % 2])))
 
     async def satellite(model: str, pcm: bytes) -> list[str]:
         client = await RawClient.connect(wake_server.port)

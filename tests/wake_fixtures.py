@@ -29,8 +29,11 @@ def negatives(**kwargs: object) -> list[wake_corpus.WakeClip]:
     return wake_corpus.negatives(cache=CLIP_CACHE, **kwargs)  # type: ignore[arg-type]
 
 
-def phrase_clip(phrase: str, voice: str = "piper") -> bytes:
-    """One clean clip of the phrase followed by a command."""
+def phrase_clip(phrase: str, voice: str = "kokoro-af_heart") -> bytes:
+    """One clean clip of the phrase followed by a command. Kokoro by default: its
+    synthesis is deterministic (Piper's is random), so tests that need a detection get
+    the same clip on every machine; test_neural_voices_wake_both_engines checks it wakes
+    every model."""
     return positives(phrases=[phrase], voices=[voice], noise=(False,))[0].pcm
 
 
