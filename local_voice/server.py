@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 from wyoming.error import Error
 from wyoming.event import Event, async_get_stdin
+from wyoming.ping import Ping, Pong
 from wyoming.server import AsyncEventHandler, AsyncServer
 
 from .protocol import EventLimits, ProtocolError, read_event, version_tuple
@@ -81,6 +82,9 @@ class ServiceEventHandler(AsyncEventHandler):
                     break
                 if received.version:
                     self.client_version = received.version
+                if Ping.is_type(received.event.type):  # every service answers alike
+                    await self.write_event(Pong(text=Ping.from_event(received.event).text).event())
+                    continue
                 try:
                     if not await self.handle_event(received.event):
                         break

@@ -12,7 +12,6 @@ from wyoming.event import Event
 from wyoming.handle import Handled, HandledChunk, HandledStart, HandledStop, NotHandled
 from wyoming.info import Describe
 from wyoming.intent import Entity, Intent, IntentsStart, IntentsStop, NotRecognized, Recognize
-from wyoming.ping import Ping, Pong
 
 from local_voice.server import RequestError, ServiceEventHandler
 
@@ -113,8 +112,6 @@ class LlmEventHandler(ServiceEventHandler):
             await self.write_event(self.service.info().event())
         elif Transcript.is_type(event.type) or Recognize.is_type(event.type):
             await self._converse(event)
-        elif Ping.is_type(event.type):
-            await self.write_event(Pong(text=Ping.from_event(event).text).event())
         else:
             _LOGGER.debug("%s: ignoring %s event", self.peer, event.type)
         return True

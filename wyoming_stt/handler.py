@@ -10,7 +10,6 @@ from wyoming.asr import Transcribe, Transcript, TranscriptChunk, TranscriptStart
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.event import Event
 from wyoming.info import Describe
-from wyoming.ping import Ping, Pong
 
 from local_voice.audio import AudioFormatError, PcmConverter, PcmFormat
 from local_voice.server import RequestError, ServiceEventHandler
@@ -65,8 +64,6 @@ class SttEventHandler(ServiceEventHandler):
             await self._add(event)
         elif AudioStop.is_type(event.type):
             await self._stop()
-        elif Ping.is_type(event.type):
-            await self.write_event(Pong(text=Ping.from_event(event).text).event())
         else:
             _LOGGER.debug("%s: ignoring %s event", self.peer, event.type)
         return True

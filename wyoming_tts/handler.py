@@ -12,7 +12,6 @@ from typing import Any
 
 from wyoming.event import Event
 from wyoming.info import Describe
-from wyoming.ping import Ping, Pong
 from wyoming.tts import (
     Synthesize,
     SynthesizeChunk,
@@ -52,8 +51,6 @@ class TtsEventHandler(ServiceEventHandler):
             self._add_to_stream(event)
         elif SynthesizeStop.is_type(event.type):
             self._stop_stream()
-        elif Ping.is_type(event.type):
-            await self.write_event(Pong(text=Ping.from_event(event).text).event())
         else:
             _LOGGER.debug("%s: ignoring %s event", self.peer, event.type)
         return True

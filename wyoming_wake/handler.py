@@ -7,7 +7,6 @@ import time
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.event import Event
 from wyoming.info import Describe
-from wyoming.ping import Ping, Pong
 from wyoming.wake import Detect, Detection, NotDetected
 
 from local_voice.audio import AudioFormatError, PcmConverter, PcmFormat
@@ -59,8 +58,6 @@ class WakeEventHandler(ServiceEventHandler):
             await self._chunk(event)
         elif AudioStop.is_type(event.type):
             await self._stop()
-        elif Ping.is_type(event.type):
-            await self.write_event(Pong(text=Ping.from_event(event).text).event())
         else:
             _LOGGER.debug("%s: ignoring %s event", self.peer, event.type)
         return True
