@@ -59,7 +59,7 @@ class Clip:
 def build(cache: Path, count: int, lead: float = 0.3, tail: float = 0.7) -> list[Clip]:
     """`count` clips cycling over voices and commands, cached on disk by content."""
     key = hashlib.sha256(
-        json.dumps([COMMANDS, list(VOICES), count, lead, tail]).encode()
+        json.dumps([COMMANDS, list(VOICES), count, lead, tail, clips.CLIPS_VERSION]).encode()
     ).hexdigest()
     directory = cache / key[:16]
     directory.mkdir(parents=True, exist_ok=True)

@@ -94,7 +94,9 @@ def speak(text: str, voice: str, noisy: bool) -> bytes:
 def cached_speech(cache: Path | None, text: str, voice: str, noisy: bool) -> bytes:
     if cache is None:
         return speak(text, voice, noisy)
-    key = hashlib.sha256(json.dumps([text, voice, noisy, NOISE_SNR_DB]).encode()).hexdigest()
+    key = hashlib.sha256(
+        json.dumps([text, voice, noisy, NOISE_SNR_DB, clips.CLIPS_VERSION]).encode()
+    ).hexdigest()
     path = cache / f"{key[:20]}.pcm"
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,9 @@ import numpy as np
 
 from .audio import SAMPLE_RATE, PcmConverter, PcmFormat
 
+# Part of every on-disk clip cache's key: bump it when a voice's synthesis changes.
+CLIPS_VERSION = 2
+
 
 def _wav_to_pcm16k(path: Path) -> bytes:
     with wave.open(str(path), "rb") as wav:
@@ -46,15 +49,19 @@ def _piper_voice() -> Any:
 
 
 def piper(text: str, length_scale: float = 1.0) -> bytes:
-    """Speak `text` with the embedded Piper voice en_US-joe-medium."""
+    """Speak `text` with the embedded Piper voice en_US-joe-medium, the same every time.
+
+    Piper's VITS model draws random noise for pitch and timing on every call
+    (`onnxruntime.set_seed` does not pin it), so the same text sounds slightly
+    different each run. Tests need repeatable clips: both noise scales are 0.
+    """
     from piper import SynthesisConfig
 
+    config = SynthesisConfig(length_scale=length_scale, noise_scale=0.0, noise_w_scale=0.0)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "clip.wav"
         with wave.open(str(path), "wb") as wav:
-            _piper_voice().synthesize_wav(
-                text, wav, syn_config=SynthesisConfig(length_scale=length_scale)
-            )
+            _piper_voice().synthesize_wav(text, wav, syn_config=config)
         return _wav_to_pcm16k(path)
 
 

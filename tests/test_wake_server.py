@@ -76,16 +76,14 @@ async def test_detection_carries_the_requested_name(wake_server: ServerProcess, 
 
 @pytest.mark.parametrize("phrase", list(PHRASES))
 async def test_neural_voices_wake_both_engines(wake_server: ServerProcess, phrase: str):
-    """Every model of the phrase, both engines, fires on clean Piper clips at three speeds
-    and on clean Kokoro clips (two voices).
+    """Every model of the phrase, both engines, fires on clean Kokoro clips (two voices)
+    and on at least two of three clean Piper clips (three speeds).
 
-    Piper's synthesis is random (VITS noise: each run makes other clips, and a model can
-    miss two of three), so at most a third of the phrase's Piper clips, over all its
-    models, may be missed, and each model must fire on one of its own; Kokoro's
-    synthesis is deterministic and must always wake. bench/wake.py measures the rates.
+    The clips are the same on every run (Piper with its noise scales at 0). One model
+    misses one: hey_mycroft_v0.1 on fast Piper; bench/wake.py measures the rates.
     """
     voices = [*PIPER_VOICES, *KOKORO_VOICES]
-    piper_missed: list[tuple[str, str]] = []
+    all_missed: list[tuple[str, str]] = []
     for model in PHRASES[phrase]:
         missed = []
         for clip in positives(phrases=[phrase], voices=voices, noise=(False,)):
@@ -94,10 +92,9 @@ async def test_neural_voices_wake_both_engines(wake_server: ServerProcess, phras
             if not detections(events):
                 missed.append(clip.voice)
         assert not set(missed) & set(KOKORO_VOICES), (model, missed)
-        assert len(missed) < len(PIPER_VOICES), (model, missed)
-        piper_missed += [(model, voice) for voice in missed]
-    piper_clips = len(PIPER_VOICES) * len(PHRASES[phrase])
-    assert len(piper_missed) <= piper_clips // 3, piper_missed
+        assert len(missed) <= 1, (model, missed)
+        all_missed += [(model, voice) for voice in missed]
+    assert len(all_missed) <= 1, all_missed
 
 
 async def test_positives_with_noise_and_espeak_voices_mostly_wake(wake_server: ServerProcess):
@@ -121,12 +118,13 @@ async def test_ordinary_speech_wakes_nothing(wake_server: ServerProcess):
 
 # Near misses each model rejects (bench/wake.py lists those some models accept:
 # "hey Microsoft" wakes both hey_mycroft models, "a Lexus" alexa_v0.1, "hey,
-# raspberry" hey_rhasspy_v0.1, and "okay, nab it" microWakeWord's okay_nabu and, in
-# Kokoro's af_heart voice, ok_nabu_v0.1 too: Kokoro voices are left out here).
+# raspberry" hey_rhasspy_v0.1, "hey, Travis" slowed down hey_jarvis_v0.1, and "okay,
+# nab it" microWakeWord's okay_nabu and, in Kokoro's af_heart voice, ok_nabu_v0.1 too:
+# Kokoro voices are left out here).
 REJECTED = {
     "okay, nab it": ["ok_nabu_v0.1"],
     "oh can you book a table": ["okay_nabu", "ok_nabu_v0.1"],
-    "hey, Travis, are you there": ["hey_jarvis", "hey_jarvis_v0.1"],
+    "hey, Travis, are you there": ["hey_jarvis"],
     "hey Marvin, what is up": ["hey_jarvis", "hey_jarvis_v0.1"],
     "hey, my crowd is here": ["hey_mycroft_v0.1"],
     "Alex, so what do you think": ["alexa", "alexa_v0.1"],

@@ -30,10 +30,8 @@ def negatives(**kwargs: object) -> list[wake_corpus.WakeClip]:
 
 
 def phrase_clip(phrase: str, voice: str = "kokoro-af_heart") -> bytes:
-    """One clean clip of the phrase followed by a command. Kokoro by default: its
-    synthesis is deterministic (Piper's is random), so tests that need a detection get
-    the same clip on every machine; test_neural_voices_wake_both_engines checks it wakes
-    every model."""
+    """One clean clip of the phrase followed by a command, in a voice that wakes every
+    model of the phrase (test_neural_voices_wake_both_engines checks it)."""
     return positives(phrases=[phrase], voices=[voice], noise=(False,))[0].pcm
 
 
