@@ -6,10 +6,12 @@ import pytest
 
 from bench.llm_cases import home_context
 from wyoming_llm import constraints, prompt
+from wyoming_llm.early import ends_here
 from wyoming_llm.home import ContextError, Home
 from wyoming_llm.intents import INTENTS
 from wyoming_llm.memory import Memory, Turn
 from wyoming_llm.output import Line, OutputError, parse_compact_line, parse_json, render_json
+from wyoming_llm.threads import ThreadTuner
 from wyoming_llm.validate import InvalidLine, UnknownTarget, Validator
 
 HOME = Home.from_context({"home": home_context()})
@@ -207,3 +209,27 @@ def test_numbers_and_questions_must_come_from_the_words():
     with pytest.raises(InvalidLine):
         check("GetState Kitchen Lights;state=on", heard="how are you today")
     assert check("GetState Garage Door;state=open", heard="is the garage door open").intent
+
+
+def test_lines_that_can_only_end_where_they_are():
+    assert ends_here("TurnOff Desk Lamp", HOME)
+    assert ends_here("TurnOn Garage Door", HOME)  # the area Garage does not go on from it
+    assert ends_here("TurnOn area=Kitchen;domain=light", HOME)
+    assert not ends_here("TurnOff Desk Lamp ", HOME)  # a space: more words may follow
+    assert not ends_here("TurnOff Desk", HOME)  # not a name yet
+    assert not ends_here("TurnOn Living Room", HOME)  # an area, and names go on from it
+    assert not ends_here("TurnOn area=Kitchen", HOME)  # a domain may follow
+    assert not ends_here("TurnOn area=Kitchen;domain=lig", HOME)
+    assert not ends_here("LightSet Desk Lamp;brightness=5", HOME)  # 50 may follow
+    assert not ends_here("GetState Ceiling Fan", HOME)  # a state may follow
+    assert not ends_here("TurnOff Desk Lamp", None)
+
+
+def test_thread_tuner_drops_to_one_thread_when_tokens_stall():
+    tuner = ThreadTuner(2)
+    assert tuner.start() == 2
+    for seconds in (0.030, 0.045, 0.060, 0.110):  # idle, a grammar's tokens: no change
+        assert tuner.observe(seconds) == 2
+    assert tuner.observe(0.200) == 1  # a descheduled thread: another process is busy
+    assert tuner.start() == 1  # the next requests too, for a while
+    assert ThreadTuner(1).observe(1.0) == 1

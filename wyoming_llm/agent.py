@@ -18,6 +18,7 @@ from typing import Any
 
 from . import constraints, prompt
 from .backend import Backend, BackendError, GenerationRequest, GenerationStats, Message
+from .early import ends_here
 from .home import Home
 from .intents import SAY, UNKNOWN, Command
 from .memory import Memory, Turn
@@ -109,6 +110,8 @@ class _Collector:
         while "\n" in self._buffer and not self.done:
             line, self._buffer = self._buffer.split("\n", 1)
             self._streamed_line(line)
+        if not self.done and ends_here(self._buffer, self.validator.home):
+            self._streamed_line(self._buffer)  # again at its newline: the command is not repeated
         if not self.done:
             self._stream_answer(self._buffer, final=False)
         return not self.done
@@ -354,4 +357,5 @@ def _add(first: GenerationStats, second: GenerationStats) -> GenerationStats:
         generated_tokens=first.generated_tokens + second.generated_tokens,
         seconds=first.seconds + second.seconds,
         first_token_seconds=first.first_token_seconds,
+        threads=second.threads or first.threads,
     )

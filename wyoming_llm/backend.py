@@ -30,6 +30,7 @@ class GenerationStats:
     generated_tokens: int = 0
     seconds: float = 0.0
     first_token_seconds: float | None = None
+    threads: int | None = None  # CPU threads the in-process model ended on
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -237,7 +237,7 @@ class LlmEventHandler(ServiceEventHandler):
         first = reply.first_event_seconds or 0.0
         _LOGGER.info(
             "%s: %r -> %s %s [first event %.0f ms, total %.0f ms; %d prompt + %d generated "
-            "tokens%s; %.1f tok/s; %s; home %s]",
+            "tokens%s; %.1f tok/s%s; %s; home %s]",
             self.peer,
             request.text,
             result.kind,
@@ -248,6 +248,7 @@ class LlmEventHandler(ServiceEventHandler):
             stats.generated_tokens,
             ", grammar" if result.constrained else "",
             stats.decode_rate,
+            f" on {stats.threads} thread{'s' * (stats.threads > 1)}" if stats.threads else "",
             result.backend,
             f"{len(request.home.entities)} entities" if request.home else "none",
         )
