@@ -182,7 +182,11 @@ class OpenWakeWordEngine:
             embedding_model_path=str(self._feature_dir / "embedding_model.tflite"),
         )
         self.preprocessor = self.model.preprocessor
-        self.initial_features = self.preprocessor.feature_buffer.copy()
+        # openwakeword starts every feature buffer from 4 s of random noise, new on each
+        # start, so a clip near the threshold could wake one server and not the next.
+        # The same kind of noise from a fixed seed makes every start behave alike.
+        noise = np.random.default_rng(0).integers(-1000, 1000, 16000 * 4).astype(np.int16)
+        self.initial_features = self.preprocessor._get_embeddings(noise)
 
     def stream(self, specs: list[WakeModelSpec]) -> ModelStream:
         self.load(specs)
