@@ -6,7 +6,7 @@ import pytest
 
 from bench.llm_cases import home_context
 from wyoming_llm import constraints, prompt
-from wyoming_llm.early import ends_here
+from wyoming_llm.early import LineEnds
 from wyoming_llm.home import ContextError, Home
 from wyoming_llm.intents import INTENTS
 from wyoming_llm.memory import Memory, Turn
@@ -212,17 +212,18 @@ def test_numbers_and_questions_must_come_from_the_words():
 
 
 def test_lines_that_can_only_end_where_they_are():
-    assert ends_here("TurnOff Desk Lamp", HOME)
-    assert ends_here("TurnOn Garage Door", HOME)  # the area Garage does not go on from it
-    assert ends_here("TurnOn area=Kitchen;domain=light", HOME)
-    assert not ends_here("TurnOff Desk Lamp ", HOME)  # a space: more words may follow
-    assert not ends_here("TurnOff Desk", HOME)  # not a name yet
-    assert not ends_here("TurnOn Living Room", HOME)  # an area, and names go on from it
-    assert not ends_here("TurnOn area=Kitchen", HOME)  # a domain may follow
-    assert not ends_here("TurnOn area=Kitchen;domain=lig", HOME)
-    assert not ends_here("LightSet Desk Lamp;brightness=5", HOME)  # 50 may follow
-    assert not ends_here("GetState Ceiling Fan", HOME)  # a state may follow
-    assert not ends_here("TurnOff Desk Lamp", None)
+    ends_here = LineEnds(HOME).ends_here
+    assert ends_here("TurnOff Desk Lamp")
+    assert ends_here("TurnOn Garage Door")  # the area Garage does not go on from it
+    assert ends_here("TurnOn area=Kitchen;domain=light")
+    assert not ends_here("TurnOff Desk Lamp ")  # a space: more words may follow
+    assert not ends_here("TurnOff Desk")  # not a name yet
+    assert not ends_here("TurnOn Living Room")  # an area, and names go on from it
+    assert not ends_here("TurnOn area=Kitchen")  # a domain may follow
+    assert not ends_here("TurnOn area=Kitchen;domain=lig")
+    assert not ends_here("LightSet Desk Lamp;brightness=5")  # 50 may follow
+    assert not ends_here("GetState Ceiling Fan")  # a state may follow
+    assert not LineEnds(None).ends_here("TurnOff Desk Lamp")
 
 
 def test_thread_tuner_drops_to_one_thread_when_tokens_stall():

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import constraints, prompt
 from .backend import Backend, BackendError, GenerationRequest, GenerationStats, Message
-from .early import ends_here
+from .early import LineEnds
 from .home import Home
 from .intents import SAY, UNKNOWN, Command
 from .memory import Memory, Turn
@@ -98,6 +98,7 @@ class _Collector:
         self.done = False
         self._buffer = ""
         self._streamed = 0  # characters of a Say line already emitted
+        self._line_ends = LineEnds(validator.home)
 
     def feed(self, text: str) -> bool:
         """Take generated text; False when generation should stop."""
@@ -110,7 +111,7 @@ class _Collector:
         while "\n" in self._buffer and not self.done:
             line, self._buffer = self._buffer.split("\n", 1)
             self._streamed_line(line)
-        if not self.done and ends_here(self._buffer, self.validator.home):
+        if not self.done and self._line_ends.ends_here(self._buffer):
             self._streamed_line(self._buffer)  # again at its newline: the command is not repeated
         if not self.done:
             self._stream_answer(self._buffer, final=False)
