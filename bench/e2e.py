@@ -24,8 +24,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from ha_harness.processes import async_wait_described, service
-from ha_harness.session import LiveHome, live_home, speak
+from testkit.ha.session import LiveHome, live_home, speak
+from testkit.measure import percentile
+from testkit.processes import SERVICE_PYTHON, async_wait_described, run_server
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,6 @@ class Result:
     intent_ms: float | None
     tts_ms: float | None
     error: str | None
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 async def _reset(home: LiveHome) -> None:
@@ -128,9 +124,21 @@ async def main_async(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         logs = Path(args.logs or tmp)
         os.makedirs(logs, exist_ok=True)
-        stt = stack.enter_context(service("wyoming_stt", logs, *args.stt_args))
-        tts = stack.enter_context(service("wyoming_tts", logs, *args.tts_args))
-        llm = stack.enter_context(service("wyoming_llm", logs, *args.llm_args))
+        stt = stack.enter_context(
+            run_server(
+                "wyoming_stt", logs, *args.stt_args, python=SERVICE_PYTHON, debug=False, wait=False
+            )
+        )
+        tts = stack.enter_context(
+            run_server(
+                "wyoming_tts", logs, *args.tts_args, python=SERVICE_PYTHON, debug=False, wait=False
+            )
+        )
+        llm = stack.enter_context(
+            run_server(
+                "wyoming_llm", logs, *args.llm_args, python=SERVICE_PYTHON, debug=False, wait=False
+            )
+        )
         for child in (stt, tts):
             await async_wait_described(child)
         await async_wait_described(llm, ready_log="Warmed up")

@@ -19,7 +19,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.llm_cases import (
+from local_voice.info import describe
+from testkit import BENCH_DIR
+from testkit.llm_cases import (
     HOME_FILE,
     Case,
     converse,
@@ -28,8 +30,8 @@ from bench.llm_cases import (
     load_cases,
     violations,
 )
-from bench.stt import BENCH_DIR, peak_rss_mb, percentile, server
-from local_voice.launcher import describe
+from testkit.measure import peak_rss_mb, percentile
+from testkit.processes import running
 from wyoming_llm.home import Home
 
 SINGLE = {"direct", "paraphrase", "area", "brightness", "cover_lock", "climate", "timer", "media"}
@@ -136,7 +138,7 @@ async def bench(args: argparse.Namespace) -> None:
             str(HOME_FILE),
             *extra,
         ]
-        with server(command, port, log) as process:
+        with running(command, log) as process:
             await ready(port, process, log)
             print(f"{name}: {len(cases)} utterances ...", flush=True)
             score = await run_cases(port, cases, args.verbose)

@@ -12,29 +12,26 @@ PyPI into its own virtual environment (.bench/) on first run.
 
 import argparse
 import asyncio
-import os
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.error import Error
 
-from bench.corpus import Clip, build
-from bench.peers import peer_python
-from local_voice.launcher import describe
-from local_voice.wer import word_errors
+from local_voice.info import describe
+from testkit import BENCH_DIR
+from testkit.measure import cpu_seconds, peak_rss_mb, percentile
+from testkit.peers import peer_python
+from testkit.processes import running
+from testkit.stt_corpus import Clip, build
+from testkit.wer import word_errors
 from wyoming_stt.models import resolve
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_DIR = ROOT / ".bench"
 PEER = "wyoming-faster-whisper==3.8.1"
 PEER_PINS = ("av==15.1.0",)  # av 19 breaks 3.8.1 (see shared/MODELS.md)
 CHUNK_SAMPLES = 1024
@@ -55,32 +52,6 @@ class Result:
     @property
     def wer(self) -> float:
         return self.errors / max(self.words, 1)
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-@contextmanager
-def server(command: list[str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 async def ready(port: int, process: subprocess.Popen[bytes], clip: Clip) -> None:
@@ -139,11 +110,6 @@ async def run_corpus(
             print(f"  {clip.voice:12s} {clip.text!r} -> {text!r}")
     result.cpu_seconds = cpu_seconds(pid) - before
     return result
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(round(q * (len(ordered) - 1)), len(ordered) - 1)]
 
 
 def row(name: str, mode: str, result: Result, memory: float) -> str:
@@ -209,7 +175,7 @@ async def bench(args: argparse.Namespace) -> None:
     for index, (name, template) in enumerate(servers.items()):
         port = args.port + index
         command = [part.replace("{port}", str(port)) for part in template]
-        with server(command, port, BENCH_DIR / f"stt-{index}.log") as process:
+        with running(command, BENCH_DIR / f"stt-{index}.log") as process:
             await ready(port, process, corpus[0])
             for mode in args.modes:
                 print(f"{name}: {mode} ...", flush=True)

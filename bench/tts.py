@@ -33,9 +33,11 @@ from wyoming.tts import (
     SynthesizeVoice,
 )
 
-from bench.peers import BENCH_DIR, peer_python
-from bench.stt import cpu_seconds, peak_rss_mb, server
-from local_voice.launcher import describe
+from local_voice.info import describe
+from testkit import BENCH_DIR
+from testkit.measure import cpu_seconds, peak_rss_mb
+from testkit.peers import peer_python
+from testkit.processes import running
 from wyoming_tts.models import DEFAULT_VOICE, catalog
 
 PEER = "wyoming-piper==2.5.2"
@@ -206,7 +208,7 @@ async def bench(args: argparse.Namespace) -> None:
         for index, (name, (template, voices)) in enumerate(servers.items()):
             port = args.port + index
             command = [part.replace("{port}", str(port)) for part in template]
-            process = stack.enter_context(server(command, port, BENCH_DIR / f"tts-{index}.log"))
+            process = stack.enter_context(running(command, BENCH_DIR / f"tts-{index}.log"))
             processes[name] = (port, process)
             for voice in voices:
                 await ready(port, process, voice)

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.wake [--negative-minutes 30] [--seconds 20] [--no-peer]
 
 Everything goes through the servers over TCP. Per engine and model it prints the
-detection rate on spoken positives (bench/wake_corpus.py: every voice, clean and
+detection rate on spoken positives (testkit/wake_corpus.py: every voice, clean and
 with noise), accepts on near misses, false accepts per hour on a long negative
 stream (generated speech and noise, cached under .bench/), the CPU real-time
 factor of one stream, and the CPU cost of 1, 4 and 8 simultaneous real-time
@@ -28,12 +28,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from wyoming.event import Event, async_read_event, async_write_event
 
-from bench import wake_corpus
-from bench.peers import BENCH_DIR, peer_python
-from bench.stt import cpu_seconds
-from bench.wake_corpus import PHRASES, WakeClip
-from local_voice import clips
-from local_voice.launcher import describe
+from local_voice.info import describe
+from testkit import BENCH_DIR, clips, wake_corpus
+from testkit.measure import cpu_seconds
+from testkit.peers import peer_python
+from testkit.wake_corpus import PHRASES, WakeClip
 
 CLIP_CACHE = BENCH_DIR / "wake-clips"
 PEER = "wyoming-openwakeword==1.8.2"

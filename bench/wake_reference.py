@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.wake_reference [--voices piper espeak-us ...]
 
-Every positive of bench/wake_corpus.py goes, in 2048-byte chunks, through
+Every positive of testkit/wake_corpus.py goes, in 2048-byte chunks, through
 wyoming_wake's WakeStream (our chunking, feature buffers and trigger rules) and
 through each library's own streaming API: pymicro-wakeword's
 `process_streaming_prob` against the model's `probability_cutoff`, and
@@ -18,8 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import wake_corpus
-from bench.peers import BENCH_DIR
+from testkit import BENCH_DIR, wake_corpus
 from wyoming_wake.detector import TriggerRules, WakeStream
 from wyoming_wake.engines import (
     OWW_FRAME,

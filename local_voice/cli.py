@@ -6,8 +6,12 @@ import logging
 DEFAULT_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def add_common_args(parser: argparse.ArgumentParser, *, default_uri: str, service: str) -> None:
-    """Add --uri, --zeroconf, --debug and --log-format to a service's parser."""
+def add_common_args(parser: argparse.ArgumentParser, *, default_port: int, service: str) -> None:
+    """Add --uri, --zeroconf, --debug and --log-format to a service's parser.
+
+    The default URI listens on loopback only; `--uri tcp://0.0.0.0:PORT` opens it up.
+    """
+    default_uri = f"tcp://127.0.0.1:{default_port}"
     parser.add_argument(
         "--uri",
         default=default_uri,

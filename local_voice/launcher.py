@@ -13,8 +13,8 @@ import signal
 import sys
 from dataclasses import dataclass
 
-from wyoming.client import AsyncTcpClient
-from wyoming.info import Describe, Info
+from .info import describe, programs
+from .ports import LLM_PORT, STT_PORT, TTS_PORT, WAKE_PORT
 
 
 @dataclass(frozen=True)
@@ -29,32 +29,13 @@ class Service:
 
 
 SERVICES = (
-    Service("speech-to-text", "wyoming_stt", 10300, "faster_whisper", "local-voice-stt"),
-    Service("text-to-speech", "wyoming_tts", 10200, "kokoro_onnx", "local-voice-tts"),
-    Service("wake-word", "wyoming_wake", 10400, "pymicro_wakeword", "local-voice-wake"),
-    Service("conversation agent", "wyoming_llm", 10500, "llama_cpp", "local-voice-llm"),
+    Service("speech-to-text", "wyoming_stt", STT_PORT, "faster_whisper", "local-voice-stt"),
+    Service("text-to-speech", "wyoming_tts", TTS_PORT, "kokoro_onnx", "local-voice-tts"),
+    Service("wake-word", "wyoming_wake", WAKE_PORT, "pymicro_wakeword", "local-voice-wake"),
+    Service("conversation agent", "wyoming_llm", LLM_PORT, "llama_cpp", "local-voice-llm"),
 )
 READY_TIMEOUT = 120.0
 STOP_TIMEOUT = 10.0
-
-
-async def describe(host: str, port: int, timeout: float = 1.0) -> Info | None:
-    """The service's info, or None if it does not answer in time."""
-    try:
-        async with asyncio.timeout(timeout), AsyncTcpClient(host, port) as client:
-            await client.write_event(Describe().event())
-            while (event := await client.read_event()) is not None:
-                if Info.is_type(event.type):
-                    return Info.from_event(event)
-    except (OSError, TimeoutError):
-        return None
-    return None
-
-
-def programs(info: Info) -> set[str]:
-    """Names of every program a service's `info` lists."""
-    groups = (info.asr, info.tts, info.wake, info.handle, info.intent)
-    return {program.name for group in groups for program in group}
 
 
 async def wait_ready(
@@ -65,7 +46,9 @@ async def wait_ready(
         async with asyncio.timeout(READY_TIMEOUT):
             while process.returncode is None:
                 info = await describe(host, port)
-                if info is not None and service.program in programs(info):
+                if info is not None and service.program in {
+                    program.name for program in programs(info)
+                }:
                     return True
                 await asyncio.sleep(0.2)
     return False

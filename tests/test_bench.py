@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from tests.helpers import ROOT, free_port
+from testkit import ROOT
+from testkit.processes import free_port
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ import pytest_socket
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
-from ha_harness.processes import SERVICE_PYTHON, Child, async_wait_described, service
+from testkit.processes import SERVICE_PYTHON, ServiceProcess, async_wait_described, run_server
 
 pytest_plugins = ["pytest_homeassistant_custom_component"]
 
@@ -39,32 +39,36 @@ def _installed(module: str) -> bool:
     return subprocess.run([str(SERVICE_PYTHON), "-c", check], check=False).returncode == 0
 
 
-def _start(module: str, log_dir: Path, *args: str, ready_log: str | None = None) -> Iterator[Child]:
+def _start(
+    module: str, log_dir: Path, *args: str, ready_log: str | None = None
+) -> Iterator[ServiceProcess]:
     if not SERVICE_PYTHON.exists() or not _installed(module):
         pytest.skip(f"{module} is not installed in .venv (run script/test)")
     pytest_socket.enable_socket()  # session fixtures start before the per-test switch
-    with service(module, log_dir, *args) as child:
+    with run_server(
+        module, log_dir, *args, python=SERVICE_PYTHON, debug=False, wait=False
+    ) as child:
         asyncio.run(async_wait_described(child, ready_log=ready_log))
         yield child
 
 
 @pytest.fixture(scope="session")
-def stt_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Child]:
+def stt_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     yield from _start("wyoming_stt", tmp_path_factory.mktemp("stt"))
 
 
 @pytest.fixture(scope="session")
-def tts_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Child]:
+def tts_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     yield from _start("wyoming_tts", tmp_path_factory.mktemp("tts"))
 
 
 @pytest.fixture(scope="session")
-def wake_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Child]:
+def wake_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     yield from _start("wyoming_wake", tmp_path_factory.mktemp("wake"))
 
 
 @pytest.fixture(scope="session")
-def llm_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Child]:
+def llm_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     # A generous timeout: the machine running the suite may be busy with other work.
     yield from _start(
         "wyoming_llm", tmp_path_factory.mktemp("llm"), "--timeout", "90", ready_log="Warmed up"

@@ -19,7 +19,7 @@ from custom_components.local_voice.const import (
     CONF_SERVICES,
     DOMAIN,
 )
-from ha_harness.processes import Child, free_port
+from testkit.processes import ServiceProcess, free_port
 
 from .foreign_service import wyoming_server
 
@@ -35,7 +35,7 @@ async def _start_user_flow(hass: HomeAssistant) -> str:
     return str(result["flow_id"])
 
 
-async def test_user_flow_creates_entry(hass: HomeAssistant, stt_service: Child) -> None:
+async def test_user_flow_creates_entry(hass: HomeAssistant, stt_service: ServiceProcess) -> None:
     flow_id = await _start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"host": HOST, "stt_port": stt_service.port}
@@ -66,7 +66,7 @@ async def test_user_flow_not_local_voice(hass: HomeAssistant) -> None:
     assert result["errors"] == {"stt_port": "not_local_voice"}
 
 
-async def test_user_flow_wrong_service(hass: HomeAssistant, stt_service: Child) -> None:
+async def test_user_flow_wrong_service(hass: HomeAssistant, stt_service: ServiceProcess) -> None:
     """The speech-to-text service given as the text-to-speech port."""
     flow_id = await _start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
@@ -76,7 +76,9 @@ async def test_user_flow_wrong_service(hass: HomeAssistant, stt_service: Child) 
     assert result["errors"] == {"tts_port": "wrong_service", "conversation_port": "wrong_service"}
 
 
-async def test_user_flow_with_the_wake_service(hass: HomeAssistant, wake_service: Child) -> None:
+async def test_user_flow_with_the_wake_service(
+    hass: HomeAssistant, wake_service: ServiceProcess
+) -> None:
     """The real wake service is refused on another service's port and taken on its own."""
     flow_id = await _start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
@@ -97,7 +99,9 @@ async def test_user_flow_needs_a_service(hass: HomeAssistant) -> None:
     assert result["errors"] == {"base": "no_services"}
 
 
-async def test_user_flow_recovers_after_error(hass: HomeAssistant, stt_service: Child) -> None:
+async def test_user_flow_recovers_after_error(
+    hass: HomeAssistant, stt_service: ServiceProcess
+) -> None:
     flow_id = await _start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"host": HOST, "stt_port": free_port()}
@@ -109,7 +113,9 @@ async def test_user_flow_recovers_after_error(hass: HomeAssistant, stt_service: 
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def test_user_flow_already_configured(hass: HomeAssistant, stt_service: Child) -> None:
+async def test_user_flow_already_configured(
+    hass: HomeAssistant, stt_service: ServiceProcess
+) -> None:
     MockConfigEntry(domain=DOMAIN, unique_id=HOST, data={"host": HOST}).add_to_hass(hass)
     flow_id = await _start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
@@ -131,7 +137,7 @@ def _zeroconf(port: int) -> ZeroconfServiceInfo:
     )
 
 
-async def test_zeroconf_prefills_the_form(hass: HomeAssistant, stt_service: Child) -> None:
+async def test_zeroconf_prefills_the_form(hass: HomeAssistant, stt_service: ServiceProcess) -> None:
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": config_entries.SOURCE_ZEROCONF}, data=_zeroconf(stt_service.port)
     )
@@ -157,7 +163,9 @@ async def test_zeroconf_other_service_aborts(hass: HomeAssistant) -> None:
     assert result["reason"] == "not_local_voice"
 
 
-async def test_zeroconf_already_configured(hass: HomeAssistant, stt_service: Child) -> None:
+async def test_zeroconf_already_configured(
+    hass: HomeAssistant, stt_service: ServiceProcess
+) -> None:
     MockConfigEntry(domain=DOMAIN, unique_id=HOST, data={"host": HOST}).add_to_hass(hass)
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": config_entries.SOURCE_ZEROCONF}, data=_zeroconf(stt_service.port)
@@ -166,7 +174,7 @@ async def test_zeroconf_already_configured(hass: HomeAssistant, stt_service: Chi
     assert result["reason"] == "already_configured"
 
 
-async def test_hassio_prefills_the_form(hass: HomeAssistant, stt_service: Child) -> None:
+async def test_hassio_prefills_the_form(hass: HomeAssistant, stt_service: ServiceProcess) -> None:
     info = HassioServiceInfo(
         config={"uri": f"tcp://{HOST}:{stt_service.port}"},
         name="Local Voice",
@@ -193,7 +201,7 @@ async def test_hassio_bad_uri_aborts(hass: HomeAssistant) -> None:
     assert result["reason"] == "not_local_voice"
 
 
-async def test_reconfigure(hass: HomeAssistant, stt_service: Child) -> None:
+async def test_reconfigure(hass: HomeAssistant, stt_service: ServiceProcess) -> None:
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id=HOST,
@@ -216,7 +224,7 @@ async def test_reconfigure(hass: HomeAssistant, stt_service: Child) -> None:
     await hass.async_block_till_done()
 
 
-async def test_options_flow(hass: HomeAssistant, stt_service: Child) -> None:
+async def test_options_flow(hass: HomeAssistant, stt_service: ServiceProcess) -> None:
     entry = MockConfigEntry(
         domain=DOMAIN, unique_id=HOST, data={"host": HOST, "stt_port": stt_service.port}
     )

@@ -15,8 +15,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.local_voice.const import DOMAIN
 from custom_components.local_voice.home_context import async_device_area, async_home_context
-from ha_harness.home import AREAS, LIGHTS, home_config
-from ha_harness.processes import Child
+from testkit.ha.home import AREAS, LIGHTS, home_config
+from testkit.processes import ServiceProcess
 
 from .foreign_service import DROPPING_CONVERSATION, wyoming_server
 
@@ -25,7 +25,7 @@ AGENT = "conversation.local_voice"
 
 
 async def _home(hass: HomeAssistant) -> None:
-    """The template lights of ha_harness.home in their areas; helpers hidden from Assist."""
+    """The template lights of testkit.ha.home in their areas; helpers hidden from Assist."""
     config = home_config()
     for domain in ("input_boolean", "input_number", "light"):
         assert await async_setup_component(hass, domain, {domain: config[domain]})
@@ -39,7 +39,7 @@ async def _home(hass: HomeAssistant) -> None:
 
 
 @pytest.fixture
-async def agent(hass: HomeAssistant, llm_service: Child) -> MockConfigEntry:
+async def agent(hass: HomeAssistant, llm_service: ServiceProcess) -> MockConfigEntry:
     await _home(hass)
     entry = MockConfigEntry(
         domain=DOMAIN,

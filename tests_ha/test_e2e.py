@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ha_harness.api import PipelineRun
-from ha_harness.processes import Child
-from ha_harness.session import live_home, speak
+from testkit.ha.api import PipelineRun
+from testkit.ha.session import live_home, speak
+from testkit.processes import ServiceProcess
 
 pytestmark = pytest.mark.slow
 
@@ -25,9 +25,9 @@ def _timings(run: PipelineRun) -> str:
 
 async def test_voice_and_text_through_home_assistant(
     tmp_path: Path,
-    stt_service: Child,
-    tts_service: Child,
-    llm_service: Child,
+    stt_service: ServiceProcess,
+    tts_service: ServiceProcess,
+    llm_service: ServiceProcess,
 ) -> None:
     ports = {
         "stt_port": stt_service.port,
@@ -58,7 +58,10 @@ async def test_voice_and_text_through_home_assistant(
 
 
 async def test_stock_wyoming_integration_uses_the_agent(
-    tmp_path: Path, stt_service: Child, tts_service: Child, llm_service: Child
+    tmp_path: Path,
+    stt_service: ServiceProcess,
+    tts_service: ServiceProcess,
+    llm_service: ServiceProcess,
 ) -> None:
     """Home Assistant's own `wyoming` integration adds the conversation service as an agent
     (no home context, one intent per reply); typed commands reach the light through it."""

@@ -17,8 +17,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.local_voice.const import CONF_PREFER_LOCAL, CONF_SERVICES, DOMAIN
-from ha_harness.processes import Child, free_port
-from ha_harness.session import speak
+from testkit.ha.session import speak
+from testkit.processes import ServiceProcess, free_port
 
 HOST = "127.0.0.1"
 
@@ -39,7 +39,9 @@ async def _add(hass: HomeAssistant, data: dict[str, object], **kwargs: object) -
     return entry
 
 
-async def test_setup_wires_wyoming_and_pipeline(hass: HomeAssistant, stt_service: Child) -> None:
+async def test_setup_wires_wyoming_and_pipeline(
+    hass: HomeAssistant, stt_service: ServiceProcess
+) -> None:
     entry = await _add(hass, {"host": HOST, "stt_port": stt_service.port})
     assert entry.state is ConfigEntryState.LOADED
 
@@ -79,7 +81,7 @@ async def test_setup_wires_wyoming_and_pipeline(hass: HomeAssistant, stt_service
 
 
 async def test_existing_pipeline_and_wyoming_entry_are_reused(
-    hass: HomeAssistant, stt_service: Child
+    hass: HomeAssistant, stt_service: ServiceProcess
 ) -> None:
     """A user's own Wyoming entry is reused (and kept on removal); a pipeline named
     "Local Voice" is updated, not duplicated."""
@@ -119,7 +121,7 @@ async def test_existing_pipeline_and_wyoming_entry_are_reused(
 
 
 async def test_options_switch_services_and_local_handling(
-    hass: HomeAssistant, stt_service: Child
+    hass: HomeAssistant, stt_service: ServiceProcess
 ) -> None:
     entry = await _add(hass, {"host": HOST, "stt_port": stt_service.port})
     assert len(hass.config_entries.async_entries("wyoming")) == 1
@@ -143,7 +145,7 @@ async def test_setup_retries_when_a_service_is_down(hass: HomeAssistant) -> None
 
 
 async def test_diagnostics(
-    hass: HomeAssistant, hass_client: ClientSessionGenerator, stt_service: Child
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, stt_service: ServiceProcess
 ) -> None:
     entry = await _add(hass, {"host": HOST, "stt_port": stt_service.port})
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
@@ -155,7 +157,7 @@ async def test_diagnostics(
 
 
 async def test_pipeline_uses_tts_with_its_language(
-    hass: HomeAssistant, stt_service: Child, tts_service: Child
+    hass: HomeAssistant, stt_service: ServiceProcess, tts_service: ServiceProcess
 ) -> None:
     entry = await _add(
         hass, {"host": HOST, "stt_port": stt_service.port, "tts_port": tts_service.port}
@@ -168,7 +170,7 @@ async def test_pipeline_uses_tts_with_its_language(
 
 
 async def test_reconfigured_host_replaces_the_wyoming_entries(
-    hass: HomeAssistant, stt_service: Child
+    hass: HomeAssistant, stt_service: ServiceProcess
 ) -> None:
     """ "localhost" reaches the same service under another host name."""
     entry = await _add(hass, {"host": HOST, "stt_port": stt_service.port})
@@ -189,7 +191,7 @@ async def test_reconfigured_host_replaces_the_wyoming_entries(
 
 
 async def test_pipeline_wake_word(
-    hass: HomeAssistant, stt_service: Child, wake_service: Child
+    hass: HomeAssistant, stt_service: ServiceProcess, wake_service: ServiceProcess
 ) -> None:
     """The real wake service becomes the pipeline's wake word engine and hears its phrase."""
     entry = await _add(
@@ -215,7 +217,9 @@ async def test_pipeline_wake_word(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_agent_follows_the_services_option(hass: HomeAssistant, llm_service: Child) -> None:
+async def test_agent_follows_the_services_option(
+    hass: HomeAssistant, llm_service: ServiceProcess
+) -> None:
     entry = await _add(hass, {"host": HOST, "conversation_port": llm_service.port})
     pipeline = next(p for p in async_get_pipelines(hass) if p.name == "Local Voice")
     assert pipeline.conversation_engine == "conversation.local_voice"
@@ -227,7 +231,9 @@ async def test_agent_follows_the_services_option(hass: HomeAssistant, llm_servic
     assert er.async_get(hass).async_get("conversation.local_voice") is None
 
 
-async def test_removing_the_preferred_pipeline(hass: HomeAssistant, stt_service: Child) -> None:
+async def test_removing_the_preferred_pipeline(
+    hass: HomeAssistant, stt_service: ServiceProcess
+) -> None:
     """If the user made "Local Voice" the preferred pipeline, removal prefers another first."""
     entry = await _add(hass, {"host": HOST, "stt_port": stt_service.port})
     store = hass.data["assist_pipeline"].pipeline_store

@@ -18,6 +18,7 @@ from wyoming.info import (
 
 from local_voice import PROJECT_URL, __version__
 from local_voice.cli import add_common_args, setup_logging
+from local_voice.ports import LLM_PORT
 from local_voice.server import run_service, serve_from_cli
 
 from .agent import Agent
@@ -30,7 +31,6 @@ from .openai_backend import OpenAIBackend
 from .service import PROGRAM_NAME, LlmService, Settings
 
 _LOGGER = logging.getLogger("wyoming_llm")
-DEFAULT_URI = "tcp://127.0.0.1:10500"
 LANGUAGES = ["en"]
 
 
@@ -39,7 +39,7 @@ def get_parser() -> argparse.ArgumentParser:
         prog="python -m wyoming_llm",
         description="Wyoming conversation agent: Home Assistant intents from text (llama.cpp)",
     )
-    add_common_args(parser, default_uri=DEFAULT_URI, service=PROGRAM_NAME)
+    add_common_args(parser, default_port=LLM_PORT, service=PROGRAM_NAME)
     add_model_args(parser)
     parser.add_argument(
         "--max-history-turns", type=int, default=4, help="Turns remembered per conversation (4)"

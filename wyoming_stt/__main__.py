@@ -9,16 +9,16 @@ from wyoming.info import AsrModel, AsrProgram, Attribution, Info
 
 from local_voice import PROJECT_URL, __version__
 from local_voice.cli import add_common_args, setup_logging
+from local_voice.ports import STT_PORT
 from local_voice.server import run_service, serve_from_cli
-from local_voice.vad import load_vad
 
 from .handler import SttEventHandler
 from .models import DEFAULT_MODEL, ModelSource, catalog, normalize_language, resolve
 from .service import PROGRAM_NAME, Request, Settings, SttService
 from .transcriber import DecodeOptions, WhisperTranscriber
+from .vad import load_vad
 
 _LOGGER = logging.getLogger("wyoming_stt")
-DEFAULT_URI = "tcp://127.0.0.1:10300"
 DEFAULT_BEAM_SIZE = 5
 
 
@@ -26,7 +26,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m wyoming_stt", description="Wyoming speech-to-text server (faster-whisper)"
     )
-    add_common_args(parser, default_uri=DEFAULT_URI, service=PROGRAM_NAME)
+    add_common_args(parser, default_port=STT_PORT, service=PROGRAM_NAME)
     parser.add_argument(
         "--model",
         default=DEFAULT_MODEL,

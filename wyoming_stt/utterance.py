@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from local_voice.audio import SAMPLE_RATE, Float32Array, int16_to_float32
-from local_voice.vad import FRAME_SAMPLES, VadStream
 
 from .transcriber import Transcription
+from .vad import FRAME_SAMPLES, VadStream
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from wyoming.info import Attribution, Info, TtsProgram, TtsVoice, TtsVoiceSpeake
 
 from local_voice import PROJECT_URL, __version__
 from local_voice.cli import add_common_args, setup_logging
+from local_voice.ports import TTS_PORT
 from local_voice.server import run_service, serve_from_cli
 
 from .handler import TtsEventHandler
@@ -16,7 +17,6 @@ from .models import DEFAULT_VOICE, VoiceSource, catalog
 from .service import PROGRAM_NAME, Settings, TtsService
 
 _LOGGER = logging.getLogger("wyoming_tts")
-DEFAULT_URI = "tcp://127.0.0.1:10200"
 ENGINE_DEFAULT_VOICES = {"piper": DEFAULT_VOICE, "kokoro": "af_heart"}
 ATTRIBUTIONS = {
     "piper": Attribution(name="Piper (rhasspy)", url="https://github.com/OHF-Voice/piper1-gpl"),
@@ -30,7 +30,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m wyoming_tts", description="Wyoming text-to-speech server (Piper, Kokoro)"
     )
-    add_common_args(parser, default_uri=DEFAULT_URI, service=PROGRAM_NAME)
+    add_common_args(parser, default_port=TTS_PORT, service=PROGRAM_NAME)
     parser.add_argument("--voice", help=f"Default voice ({DEFAULT_VOICE}; af_heart for Kokoro)")
     parser.add_argument(
         "--engine", choices=sorted(ENGINE_DEFAULT_VOICES), help="Engine of the default voice"

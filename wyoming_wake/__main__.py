@@ -8,6 +8,7 @@ from wyoming.info import Attribution, Info, WakeModel, WakeProgram
 
 from local_voice import PROJECT_URL, __version__
 from local_voice.cli import add_common_args, setup_logging
+from local_voice.ports import WAKE_PORT
 from local_voice.server import run_service, serve_from_cli
 
 from .detector import TriggerRules
@@ -23,7 +24,6 @@ from .models import (
 from .service import PROGRAM_NAME, UnknownModel, WakeService
 
 _LOGGER = logging.getLogger("wyoming_wake")
-DEFAULT_URI = "tcp://127.0.0.1:10400"
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -31,7 +31,7 @@ def get_parser() -> argparse.ArgumentParser:
         prog="python -m wyoming_wake",
         description="Wyoming wake-word server (microWakeWord and openWakeWord)",
     )
-    add_common_args(parser, default_uri=DEFAULT_URI, service=PROGRAM_NAME)
+    add_common_args(parser, default_port=WAKE_PORT, service=PROGRAM_NAME)
     parser.add_argument(
         "--model",
         action="append",

@@ -1,0 +1,91 @@
+"""A running Home Assistant with the test home and Local Voice added through its config flow."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from testkit.processes import SERVICE_PYTHON
+
+from .api import ApiError, HomeAssistantApi
+from .core import home_assistant
+from .home import LIGHTS
+
+HOST = "127.0.0.1"
+SPEAK = (
+    "import sys; from testkit import clips; sys.stdout.buffer.write(clips.padded("
+    "clips.piper(sys.argv[1]), lead=0.3, tail=float(sys.argv[2])))"
+)
+
+
+def speak(text: str, tail: float = 0.7) -> bytes:
+    """16 kHz mono PCM of `text` spoken by the embedded Piper voice (testkit.clips),
+    with 0.3 s of silence before and `tail` s after (0.7 s: what Home Assistant's own
+    voice activity detection waits for before it ends a command)."""
+    return subprocess.run(
+        [str(SERVICE_PYTHON), "-c", SPEAK, text, str(tail)], check=True, capture_output=True
+    ).stdout
+
+
+@dataclass
+class LiveHome:
+    """The API client, the Local Voice pipeline's id and the Home Assistant log."""
+
+    api: HomeAssistantApi
+    pipeline_id: str
+    config_dir: Path
+
+    @property
+    def log(self) -> str:
+        path = self.config_dir / "home-assistant.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    async def reset_lights(self, on: bool = True) -> None:
+        for light in LIGHTS:
+            await self.api.call_service(
+                "light", "turn_on" if on else "turn_off", entity_id=light.entity_id
+            )
+
+    async def states(self) -> dict[str, str]:
+        return {light.entity_id: await self.api.state(light.entity_id) for light in LIGHTS}
+
+
+async def _place_lights(api: HomeAssistantApi) -> None:
+    """Put each light into its area (onboarding created Living Room, Kitchen, Bedroom)."""
+    areas = {area["area_id"] for area in await api.command("config/area_registry/list")}
+    for light in LIGHTS:
+        if light.area_id not in areas:
+            await api.command("config/area_registry/create", name=light.area_id.replace("_", " "))
+        await api.command(
+            "config/entity_registry/update", entity_id=light.entity_id, area_id=light.area_id
+        )
+
+
+@contextlib.asynccontextmanager
+async def live_home(config_dir: Path, ports: dict[str, int]) -> AsyncIterator[LiveHome]:
+    """Start Home Assistant, onboard, place the lights, add Local Voice with `ports`
+    (config-flow field -> port) through the REST config flow; yield the running home."""
+    with home_assistant(sys.executable, config_dir) as child:
+        async with aiohttp.ClientSession() as session:
+            api = HomeAssistantApi(f"http://{HOST}:{child.port}", session)
+            try:
+                await api.wait_ready()
+                await api.onboard()
+                await api.connect()
+                await _place_lights(api)
+                result = await api.config_flow("local_voice", {"host": HOST, **ports})
+                if result.get("type") != "create_entry":
+                    raise ApiError(f"Local Voice config flow: {result}")
+                pipelines = await api.command("assist_pipeline/pipeline/list")
+                pipeline_id = next(
+                    p["id"] for p in pipelines["pipelines"] if p["name"] == "Local Voice"
+                )
+                yield LiveHome(api, pipeline_id, config_dir)
+            finally:
+                await api.close()

@@ -1,0 +1,109 @@
+"""Hours of audio on one connection, and the benchmark script (both slow)."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from testkit import ROOT
+from testkit.client import RawClient
+from testkit.processes import free_port, run_server
+from testkit.wake_client import detections, read_until_pong
+from testkit.wake_corpus import ORDINARY, negatives, phrase_clip
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def minute_of_room() -> bytes:
+    """A minute of speech (no wake word) and room noise."""
+    speech = b"".join(c.pcm for c in negatives(texts=ORDINARY[:6], voices=["piper"]))
+    noise = np.random.default_rng(3).normal(0, 200, 16000 * 60).astype(np.int16)
+    words = np.frombuffer(speech, np.int16)[: 16000 * 40]
+    noise[: len(words)] += words
+    return noise.tobytes()
+
+
+@pytest.mark.slow
+async def test_two_hours_on_one_connection_without_memory_growth(tmp_path):
+    minute = minute_of_room()
+    fmt = {"rate": 16000, "width": 2, "channels": 1}
+    with run_server("wyoming_wake", tmp_path, "--preload-model", "ok_nabu_v0.1") as server:
+        client = await RawClient.connect(server.port)
+        try:
+
+            async def stream(minutes: int, names: list[str]) -> list[float]:
+                """Stream minutes of room audio then "okay nabu"; RSS after each 10 min."""
+                await client.send("detect", {"names": names})
+                await client.send("audio-start", fmt)
+                samples = []
+                for index in range(minutes):
+                    for start in range(0, len(minute), 32000):
+                        await client.send("audio-chunk", fmt, minute[start : start + 32000])
+                    if index % 10 == 9:
+                        await client.send("ping")
+                        await client.receive_until("pong", timeout=300)
+                        samples.append(rss_mb(server.process.pid))
+                for start in range(0, len(clip := phrase_clip("okay nabu")), 32000):
+                    await client.send("audio-chunk", fmt, clip[start : start + 32000])
+                await client.send("audio-stop")
+                await client.send("ping")
+                events = await read_until_pong(client.reader, timeout=300)
+                assert sorted(detections(events)) == sorted(names), events
+                return samples
+
+            both = await stream(30, ["okay_nabu", "ok_nabu_v0.1"])
+            micro = await stream(90, ["okay_nabu"])
+        finally:
+            await client.close()
+    assert both[-1] - both[0] < 5, both  # MB, from 10 to 30 minutes
+    assert micro[-1] - micro[0] < 5, micro  # from 40 to 120 minutes
+    lengths = re.findall(r"audio-stop after ([0-9.]+) s of audio", server.log)
+    assert [round(float(seconds) / 60) for seconds in lengths] == [30, 90], lengths
+
+
+@pytest.mark.slow
+def test_wake_benchmark_runs_briefly():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.wake",
+            "--negative-minutes",
+            "1",
+            "--phrases",
+            "okay nabu",
+            "--voices",
+            "piper",
+            "espeak-us",
+            "--streams",
+            "1",
+            "2",
+            "--seconds",
+            "3",
+            "--rtf-seconds",
+            "20",
+            "--no-peer",
+            "--no-vad",
+            "--port",
+            str(free_port()),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| local-voice |")]
+    models = {row.split("|")[2].strip() for row in rows}
+    assert models == {"okay_nabu", "ok_nabu_v0.1"}, result.stdout
+    detected = [row.split("|")[3].strip() for row in rows if "%" in row.split("|")[3]]
+    assert all(int(cell.split("%")[0]) >= 50 for cell in detected), rows
