@@ -1,4 +1,8 @@
-"""Talking Wyoming to the Local Voice services: `describe` checks and conversation requests."""
+"""Talking Wyoming to the Local Voice services: `describe` checks and conversation requests.
+
+The integration ships on its own (HACS, custom_components/) without the `local_voice`
+package, so it keeps this small client instead of importing the services' helpers.
+"""
 
 from __future__ import annotations
 

@@ -3,8 +3,6 @@
 import asyncio
 import contextlib
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -12,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from testkit import ROOT
 from testkit.llm_cases import converse, home_context, violations
-from testkit.processes import free_port, run_server, wait_listening
+from testkit.processes import free_port, run_server, running, wait_listening
 from wyoming_llm.home import Home
 from wyoming_llm.models import DEFAULT_MODEL, model_path
 
@@ -25,38 +22,24 @@ HOME = Home.from_context({"home": home_context()})
 def openai_server(log_dir: Path) -> Iterator[str]:
     """python -m llama_cpp.server on 127.0.0.1 with the embedded GGUF; yields its base URL."""
     port = free_port()
-    log = (log_dir / f"llama-server-{port}.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(model_path(DEFAULT_MODEL)),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "4096",
-            "--n_threads",
-            str(os.cpu_count() or 2),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
-    try:
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model_path(DEFAULT_MODEL)),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "4096",
+        "--n_threads",
+        str(os.cpu_count() or 2),
+    ]
+    with running(command, log_dir / f"llama-server-{port}.log") as process:
         wait_listening(port, process, timeout=120)
         yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")
