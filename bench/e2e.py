@@ -1,7 +1,7 @@
 """End-to-end benchmark through a real Home Assistant: spoken commands in, states checked.
 
 Run with the Home Assistant venv (script/test makes it):
-    .venv-ha/bin/python -m bench.e2e [--repeat N] [--stt-args ...]
+    .venv-ha/bin/python -m bench.e2e [--repeat N] [--stt-args ...] [--json]
 
 Starts our STT, TTS and conversation services and a Home Assistant 2025.4.4 core offline,
 adds Local Voice through the config flow, then streams each command in real time through
@@ -9,16 +9,14 @@ the "Local Voice" pipeline (stt -> tts; 0.3 s of silence before the words and 0.
 the client marks the end of audio like a satellite with its own VAD). Prints, per command
 and overall, the time from the end of the user's audio to the intent being executed
 (intent-end) and to the first byte of TTS audio, and the share of commands that ended in
-the right states.
+the right states. With --json the figures come as one JSON document (testkit/report.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import statistics
-import sys
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from pathlib import Path
 from testkit.ha.session import LiveHome, live_home, speak
 from testkit.measure import percentile
 from testkit.processes import SERVICE_PYTHON, async_wait_described, run_server
+from testkit.report import Column, Report, arguments, run
 
 
 @dataclass(frozen=True)
@@ -91,35 +90,62 @@ async def run_command(home: LiveHome, command: Command, clip: bytes) -> Result:
     )
 
 
-def _ms(value: float | None) -> str:
-    return f"{value:6.0f}" if value is not None else "     -"
+COMMAND_COLUMNS = (
+    Column("command", "{command}"),
+    Column("ok", lambda row: "yes" if row["correct"] else "NO"),
+    Column("stt ms", "{stt_ms:.0f}"),
+    Column("intent ms", "{intent_ms:.0f}"),
+    Column("tts ms", "{tts_ms:.0f}"),
+    Column("transcript", "{transcript!r}"),
+    Column("error", "{error}"),
+)
+STAGE_COLUMNS = (
+    Column("end of audio ->", "{stage}"),
+    Column("median ms", "{median_ms:.0f}"),
+    Column("p95 ms", "{p95_ms:.0f}"),
+    Column("n", "{n}"),
+)
 
 
-def report(results: list[Result]) -> None:
-    print(f"\n{'command':52} {'ok':3} {'stt':>6} {'intent':>6} {'tts':>6}  transcript")
+def report_results(results: list[Result], report: Report) -> None:
+    """Per command and per stage (ms after the end of the user's audio), and right states."""
+    commands = report.table(
+        "rows", COMMAND_COLUMNS, caption="Per command (ms after the end of the user's audio)"
+    )
     for r in results:
-        print(
-            f"{r.command.text[:52]:52} {'yes' if r.correct else 'NO ':3} {_ms(r.stt_ms)} "
-            f"{_ms(r.intent_ms)} {_ms(r.tts_ms)}  {r.transcript!r}"
-            + (f"  [{r.error}]" if r.error else "")
+        commands.add(
+            command=r.command.text,
+            correct=r.correct,
+            stt_ms=r.stt_ms,
+            intent_ms=r.intent_ms,
+            tts_ms=r.tts_ms,
+            transcript=r.transcript,
+            error=r.error,
         )
-    print("\n(ms after the end of the user's audio)")
-    for label, values in (
-        ("end of audio -> transcript", [r.stt_ms for r in results]),
-        ("end of audio -> intent executed", [r.intent_ms for r in results]),
-        ("end of audio -> first TTS audio", [r.tts_ms for r in results]),
+    correct = sum(r.correct for r in results)
+    stages = report.table(
+        "stages",
+        STAGE_COLUMNS,
+        caption="Overall (ms after the end of the user's audio)",
+        footer=f"right end states: {correct}/{len(results)} "
+        f"({100 * correct / max(len(results), 1):.0f}%)",
+    )
+    for stage, values in (
+        ("transcript", [r.stt_ms for r in results]),
+        ("intent executed", [r.intent_ms for r in results]),
+        ("first TTS audio", [r.tts_ms for r in results]),
     ):
         got = [v for v in values if v is not None]
-        if got:
-            print(
-                f"{label:34} median {statistics.median(got):6.0f}  "
-                f"p95 {percentile(got, 0.95):6.0f}  (n={len(got)})"
-            )
-    correct = sum(r.correct for r in results)
-    print(f"{'right end states':34} {correct}/{len(results)} ({100 * correct / len(results):.0f}%)")
+        stages.add(
+            stage=stage,
+            median_ms=statistics.median(got) if got else None,
+            p95_ms=percentile(got, 0.95) if got else None,
+            n=len(got),
+        )
+    report.summary = {"right_end_states": correct, "commands_run": len(results)}
 
 
-async def main_async(args: argparse.Namespace) -> int:
+async def main_async(args: argparse.Namespace, report: Report) -> None:
     clips = {command.text: speak(command.text) for command in COMMANDS}
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         logs = Path(args.logs or tmp)
@@ -153,18 +179,18 @@ async def main_async(args: argparse.Namespace) -> int:
                 for _ in range(args.repeat)
                 for command in COMMANDS
             ]
-    report(results)
-    return 0
+    report.settings = {"repeat": args.repeat, "commands": len(COMMANDS)}
+    report_results(results, report)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser = arguments("bench.e2e", __doc__)
     parser.add_argument("--repeat", type=int, default=1, help="Runs of the command set (1)")
     parser.add_argument("--logs", help="Keep the services' and Home Assistant's logs here")
     parser.add_argument("--stt-args", nargs="*", default=[], help="Extra wyoming_stt flags")
     parser.add_argument("--tts-args", nargs="*", default=[], help="Extra wyoming_tts flags")
     parser.add_argument("--llm-args", nargs="*", default=[], help="Extra wyoming_llm flags")
-    sys.exit(asyncio.run(main_async(parser.parse_args())))
+    run("e2e", parser, main_async)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """Conversation agent benchmark: accuracy per category, latency to the first intent, speed, memory.
 
     .venv/bin/python -m bench.llm [--model FILE.gguf ...] [--openai-base-url URL] [--cases N]
+                                  [--json]
 
 Runs the public utterance set (tests/data/llm_utterances.json) in its home
 (tests/data/llm_home.json) through a real server, as the Local Voice Home
 Assistant integration sends it (home context, multi-intent protocol). The
 embedded model always runs; each --model GGUF and --openai-base-url adds a row.
+With --json the figures come as one JSON document (testkit/report.py).
 """
 
 import argparse
@@ -30,8 +32,9 @@ from testkit.llm_cases import (
     load_cases,
     violations,
 )
-from testkit.measure import peak_rss_mb, percentile
+from testkit.measure import peak_rss_mb
 from testkit.processes import running
+from testkit.report import Column, Report, Row, arguments, markdown, median_ms, p95_ms, run
 from wyoming_llm.home import Home
 
 SINGLE = {"direct", "paraphrase", "area", "brightness", "cover_lock", "climate", "timer", "media"}
@@ -87,34 +90,44 @@ async def run_cases(port: int, cases: list[Case], verbose: bool) -> Score:
     return score
 
 
-def token_rate(log: Path) -> float:
+def token_rate(log: Path) -> float | None:
     rates = [float(m.group(3)) for m in _STATS.finditer(log.read_text(errors="replace"))]
-    return statistics.median(rates) if rates else float("nan")
+    return statistics.median(rates) if rates else None
 
 
-def table(rows: list[tuple[str, Score, float, float]]) -> str:
-    categories = sorted({c for _, score, _, _ in rows for c in score.total})
-    head = (
-        "| backend | overall | "
-        + " | ".join(categories)
-        + " | median ms to 1st intent | p95 ms | tok/s | peak MB | unsafe |"
-    )
-    lines = [head, "|" + "---|" * (head.count("|") - 1)]
-    for name, score, rate, memory in rows:
-        right, total = sum(score.right.values()), sum(score.total.values())
-        cells = [f"{score.right[c]}/{score.total[c]}" for c in categories]
-        latency = score.first_intent or [float("nan")]
-        lines.append(
-            f"| {name} | {100 * right / max(total, 1):.0f}% ({right}/{total}) | "
-            + " | ".join(cells)
-            + f" | {1000 * statistics.median(latency):.0f} | "
-            f"{1000 * percentile(latency, 0.95):.0f} | {rate:.0f} | {memory:.0f} | "
-            f"{score.violations} |"
-        )
-    return "\n".join(lines)
+def row(name: str, score: Score, rate: float | None, memory: float) -> Row:
+    """One backend's figures: accuracy overall and per category, latency, speed, memory."""
+    right, total = sum(score.right.values()), sum(score.total.values())
+    return {
+        "backend": name,
+        "accuracy": right / max(total, 1),
+        "right": right,
+        "total": total,
+        "categories": {c: {"right": score.right[c], "total": score.total[c]} for c in score.total},
+        "first_intent_median_ms": median_ms(score.first_intent),
+        "first_intent_p95_ms": p95_ms(score.first_intent),
+        "tokens_per_second": rate,
+        "peak_mb": memory,
+        "unsafe": score.violations,
+    }
 
 
-async def bench(args: argparse.Namespace) -> None:
+def columns(rows: list[Row]) -> list[Column]:
+    """The table's columns: one per category that any of `rows` has."""
+    categories = sorted({c for row in rows if isinstance(d := row["categories"], dict) for c in d})
+    return [
+        Column("backend", "{backend}"),
+        Column("overall", "{accuracy:.0%} ({right}/{total})"),
+        *(Column(c, f"{{categories[{c}][right]}}/{{categories[{c}][total]}}") for c in categories),
+        Column("median ms to 1st intent", "{first_intent_median_ms:.0f}"),
+        Column("p95 ms", "{first_intent_p95_ms:.0f}"),
+        Column("tok/s", "{tokens_per_second:.0f}"),
+        Column("peak MB", "{peak_mb:.0f}"),
+        Column("unsafe", "{unsafe}"),
+    ]
+
+
+async def bench(args: argparse.Namespace, report: Report) -> None:
     cases = load_cases()[: args.cases] if args.cases else load_cases()
     configs: dict[str, list[str]] = {"embedded Qwen2.5-Coder 0.5B": []}
     for model in args.model:
@@ -122,7 +135,13 @@ async def bench(args: argparse.Namespace) -> None:
     if args.openai_base_url:
         configs[f"remote {args.openai_base_url}"] = ["--openai-base-url", args.openai_base_url]
     BENCH_DIR.mkdir(exist_ok=True)
-    rows = []
+    report.settings = {"utterances": len(cases), "n_threads": args.n_threads}
+    table = report.table(
+        "rows",
+        [],
+        caption=f"{len(cases)} utterances, {args.n_threads} threads; "
+        "latency: transcript -> first intent",
+    )
     for index, (name, extra) in enumerate(configs.items()):
         port = args.port + index
         log = BENCH_DIR / f"llm-{index}.log"
@@ -142,24 +161,20 @@ async def bench(args: argparse.Namespace) -> None:
             await ready(port, process, log)
             print(f"{name}: {len(cases)} utterances ...", flush=True)
             score = await run_cases(port, cases, args.verbose)
-            rows.append((name, score, token_rate(log), peak_rss_mb(process.pid)))
-        print(table(rows[-1:]), flush=True)
-    print()
-    print(f"{len(cases)} utterances, {args.n_threads} threads; latency: transcript -> first intent")
-    print(table(rows))
+            table.rows.append(row(name, score, token_rate(log), peak_rss_mb(process.pid)))
+        print(markdown(columns(table.rows[-1:]), table.rows[-1:]), flush=True)
+    table.columns = columns(table.rows)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.llm", description=__doc__.split("\n\n")[0]
-    )
+    parser = arguments("bench.llm", __doc__)
     parser.add_argument("--model", action="append", default=[], help="Another GGUF to compare")
     parser.add_argument("--openai-base-url", help="Also run against this OpenAI-compatible server")
     parser.add_argument("--cases", type=int, help="Only the first N utterances")
     parser.add_argument("--n-threads", type=int, default=2, help="CPU threads (2)")
     parser.add_argument("--port", type=int, default=10591, help="First port to use (10591)")
     parser.add_argument("--verbose", action="store_true", help="Print every miss")
-    asyncio.run(bench(parser.parse_args()))
+    run("llm", parser, bench)
 
 
 if __name__ == "__main__":

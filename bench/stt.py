@@ -1,18 +1,18 @@
 """Speech-to-text benchmark: Local Voice's server against wyoming-faster-whisper.
 
-    .venv/bin/python -m bench.stt [--model base] [--beam-size 5] [--clips 50]
+    .venv/bin/python -m bench.stt [--model base] [--beam-size 5] [--clips 50] [--json]
 
 Both servers get the same model files, compute type, beam size and threads, and
 the same spoken corpus (Piper and espeak-ng voices, some with noise). Each clip
 is streamed twice: in real time, as a satellite sends it (0.3 s of silence
 before the command and 0.7 s after, the end-of-speech silence Home Assistant
 waits for), and as fast as the connection takes it. The peer is installed from
-PyPI into its own virtual environment (.bench/) on first run.
+PyPI into its own virtual environment (.bench/) on first run. With --json the
+figures come as one JSON document (testkit/report.py).
 """
 
 import argparse
 import asyncio
-import statistics
 import subprocess
 import sys
 import time
@@ -25,9 +25,10 @@ from wyoming.error import Error
 
 from local_voice.info import describe
 from testkit import BENCH_DIR
-from testkit.measure import cpu_seconds, peak_rss_mb, percentile
+from testkit.measure import cpu_seconds, peak_rss_mb
 from testkit.peers import peer_python
 from testkit.processes import running
+from testkit.report import Column, Report, Table, arguments, median_ms, p95_ms, run
 from testkit.stt_corpus import Clip, build
 from testkit.wer import word_errors
 from wyoming_stt.models import resolve
@@ -112,23 +113,57 @@ async def run_corpus(
     return result
 
 
-def row(name: str, mode: str, result: Result, memory: float) -> str:
-    median = statistics.median(result.latencies) * 1000
-    p95 = percentile(result.latencies, 0.95) * 1000
-    wall_rtf = sum(result.walls) / result.audio_seconds
-    cpu_rtf = result.cpu_seconds / result.audio_seconds
-    return (
-        f"| {name} | {mode} | {median:.0f} | {p95:.0f} | {result.wer * 100:.1f}% | "
-        f"{cpu_rtf:.3f} | {wall_rtf:.2f} | {memory:.0f} | {result.failures} |"
+COLUMNS = (
+    Column("server", "{server}"),
+    Column("mode", "{mode}"),
+    Column("median ms after audio-stop", "{median_ms:.0f}"),
+    Column("p95 ms", "{p95_ms:.0f}"),
+    Column("WER", "{wer:.1%}"),
+    Column("CPU RTF", "{cpu_rtf:.3f}"),
+    Column("wall RTF", "{wall_rtf:.2f}"),
+    Column("peak MB", "{peak_mb:.0f}"),
+    Column("failed", "{failed}"),
+)
+
+
+def add_row(table: Table, name: str, mode: str, result: Result, memory: float) -> str:
+    """The figures of one server in one mode, as a row of `table`; its Markdown line."""
+    audio = result.audio_seconds
+    row = table.add(
+        server=name,
+        mode=mode,
+        median_ms=median_ms(result.latencies),
+        p95_ms=p95_ms(result.latencies),
+        wer=result.wer if result.words else None,
+        cpu_rtf=result.cpu_seconds / audio if audio else None,
+        wall_rtf=sum(result.walls) / audio if audio else None,
+        peak_mb=memory,
+        failed=result.failures,
     )
+    return table.line(row)
 
 
-async def bench(args: argparse.Namespace) -> None:
+async def bench(args: argparse.Namespace, report: Report) -> None:
     source = resolve(args.model)
     model_dir = source.path()
     corpus = build(BENCH_DIR / "corpus", args.clips)
     audio = sum(clip.seconds for clip in corpus)
     print(f"Corpus: {len(corpus)} clips, {audio:.0f} s of audio; model {args.model} ({model_dir})")
+    report.settings = {
+        "model": args.model,
+        "model_dir": str(model_dir),
+        "beam_size": args.beam_size,
+        "compute_type": args.compute_type,
+        "cpu_threads": args.cpu_threads,
+        "clips": len(corpus),
+        "audio_seconds": round(audio, 1),
+    }
+    table = report.table(
+        "rows",
+        COLUMNS,
+        caption=f"Model {args.model}, beam {args.beam_size}, {args.compute_type}, "
+        f"{args.cpu_threads} threads, {len(corpus)} clips ({audio:.0f} s)",
+    )
     common = [
         "--beam-size",
         str(args.beam_size),
@@ -171,7 +206,6 @@ async def bench(args: argparse.Namespace) -> None:
             *common,
         ]
     (BENCH_DIR / "peer-data").mkdir(parents=True, exist_ok=True)
-    rows = []
     for index, (name, template) in enumerate(servers.items()):
         port = args.port + index
         command = [part.replace("{port}", str(port)) for part in template]
@@ -182,25 +216,11 @@ async def bench(args: argparse.Namespace) -> None:
                 result = await run_corpus(
                     port, process.pid, corpus, mode == "realtime", args.verbose
                 )
-                rows.append(row(name, mode, result, peak_rss_mb(process.pid)))
-                print(rows[-1], flush=True)
-    print()
-    print(
-        f"Model {args.model}, beam {args.beam_size}, {args.compute_type}, "
-        f"{args.cpu_threads} threads, {len(corpus)} clips ({audio:.0f} s)"
-    )
-    print(
-        "| server | mode | median ms after audio-stop | p95 ms | WER | CPU RTF | wall RTF "
-        "| peak MB | failed |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    print("\n".join(rows))
+                print(add_row(table, name, mode, result, peak_rss_mb(process.pid)), flush=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.stt", description=__doc__.split("\n\n")[0]
-    )
+    parser = arguments("bench.stt", __doc__)
     parser.add_argument("--model", default="base")
     parser.add_argument("--beam-size", type=int, default=5)
     parser.add_argument("--compute-type", default="int8")
@@ -215,7 +235,7 @@ def main() -> None:
     parser.add_argument(
         "--ours", nargs=argparse.REMAINDER, default=[], help="Extra flags for our server"
     )
-    asyncio.run(bench(parser.parse_args()))
+    run("stt", parser, bench)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Text-to-speech benchmark: Local Voice's server against wyoming-piper.
 
-    .venv/bin/python -m bench.tts [--rounds 3] [--no-peer] [--kokoro af_heart bm_george]
+    .venv/bin/python -m bench.tts [--rounds 3] [--no-peer] [--kokoro af_heart bm_george] [--json]
 
 Both servers speak the same texts (assistant answers, as an LLM writes them)
 with the same Piper voice, en_US-joe-medium, on 2 threads. Each text is sent
@@ -8,13 +8,13 @@ twice: as one `synthesize` event, and streamed word by word (`synthesize-start`,
 one `synthesize-chunk` per word every `--word-delay` seconds, `synthesize-stop`),
 the way Home Assistant 2025.7+ passes on an LLM's reply. Our Kokoro voices are
 measured the same way. The peer is installed from PyPI into its own virtual
-environment (.bench/) on first run.
+environment (.bench/) on first run. With --json the figures come as one JSON
+document (testkit/report.py).
 """
 
 import argparse
 import asyncio
 import contextlib
-import statistics
 import subprocess
 import sys
 import time
@@ -38,6 +38,7 @@ from testkit import BENCH_DIR
 from testkit.measure import cpu_seconds, peak_rss_mb
 from testkit.peers import peer_python
 from testkit.processes import running
+from testkit.report import Column, Report, Table, arguments, median_ms, run
 from wyoming_tts.models import DEFAULT_VOICE, catalog
 
 PEER = "wyoming-piper==2.5.2"
@@ -159,19 +160,36 @@ async def measure(
     result.cpu_seconds += cpu_seconds(pid) - before
 
 
-def row(name: str, voice: str, mode: str, result: Measure, memory: float) -> str:
-    if not result.first_audio:
-        return f"| {name} | {voice} | {mode} | - | - | - | - | {memory:.0f} | {result.failures} |"
-    first = statistics.median(result.first_audio) * 1000
-    total = statistics.median(result.total) * 1000
-    cpu_rtf = result.cpu_seconds / sum(result.audio_seconds)
-    return (
-        f"| {name} | {voice} | {mode} | {first:.0f} | {total:.0f} | {result.rtf:.3f} | "
-        f"{cpu_rtf:.3f} | {memory:.0f} | {result.failures} |"
+COLUMNS = (
+    Column("server", "{server}"),
+    Column("voice", "{voice}"),
+    Column("mode", "{mode}"),
+    Column("median ms to first audio", "{first_audio_ms:.0f}"),
+    Column("median ms to end", "{total_ms:.0f}"),
+    Column("RTF", "{rtf:.3f}"),
+    Column("CPU RTF", "{cpu_rtf:.3f}"),
+    Column("peak MB", "{peak_mb:.0f}"),
+    Column("failed", "{failed}"),
+)
+
+
+def add_row(table: Table, name: str, voice: str, mode: str, result: Measure, memory: float) -> None:
+    """The figures of one server, voice and mode, as a row of `table`."""
+    spoken = bool(result.first_audio)
+    table.add(
+        server=name,
+        voice=voice,
+        mode=mode,
+        first_audio_ms=median_ms(result.first_audio),
+        total_ms=median_ms(result.total),
+        rtf=result.rtf if spoken else None,
+        cpu_rtf=result.cpu_seconds / sum(result.audio_seconds) if spoken else None,
+        peak_mb=memory,
+        failed=result.failures,
     )
 
 
-async def bench(args: argparse.Namespace) -> None:
+async def bench(args: argparse.Namespace, report: Report) -> None:
     ours = [
         sys.executable,
         "-m",
@@ -202,6 +220,13 @@ async def bench(args: argparse.Namespace) -> None:
         servers[PEER.replace("==", " ")] = (peer, [DEFAULT_VOICE])
     words = sum(len(text.split()) for text in TEXTS[: args.texts])
     print(f"{args.texts} texts ({words} words) x {args.rounds} rounds", flush=True)
+    report.settings = {
+        "texts": args.texts,
+        "words": words,
+        "rounds": args.rounds,
+        "word_delay_ms": round(args.word_delay * 1000, 1),
+        "threads": args.threads,
+    }
     results: dict[tuple[str, str, bool], Measure] = {}
     with contextlib.ExitStack() as stack:
         processes = {}
@@ -222,27 +247,19 @@ async def bench(args: argparse.Namespace) -> None:
                         result = results.setdefault((name, voice, streaming), Measure())
                         await measure(port, process.pid, voice, streaming, args, result)
         memory = {name: peak_rss_mb(process.pid) for name, (_, process) in processes.items()}
-    rows = [
-        row(name, voice, "streaming" if streaming else "synthesize", result, memory[name])
-        for (name, voice, streaming), result in results.items()
-    ]
-    print()
-    print(
-        f"{args.texts} texts x {args.rounds}, streamed one word every {args.word_delay * 1000:.0f}"
-        f" ms; {args.threads} threads"
+    table = report.table(
+        "rows",
+        COLUMNS,
+        caption=f"{args.texts} texts x {args.rounds}, streamed one word every "
+        f"{args.word_delay * 1000:.0f} ms; {args.threads} threads",
     )
-    print(
-        "| server | voice | mode | median ms to first audio | median ms to end | RTF "
-        "| CPU RTF | peak MB | failed |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    print("\n".join(rows))
+    for (name, voice, streaming), result in results.items():
+        mode = "streaming" if streaming else "synthesize"
+        add_row(table, name, voice, mode, result, memory[name])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.tts", description=__doc__.split("\n\n")[0]
-    )
+    parser = arguments("bench.tts", __doc__)
     parser.add_argument("--rounds", type=int, default=3, help="Times each text is spoken (3)")
     parser.add_argument(
         "--word-delay", type=float, default=0.03, help="Seconds between streamed words (0.03)"
@@ -254,7 +271,7 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=len(TEXTS), help="Use the first N texts")
     parser.add_argument("--port", type=int, default=10290)
     parser.add_argument("--no-peer", action="store_true", help="Only measure Local Voice")
-    asyncio.run(bench(parser.parse_args()))
+    run("tts", parser, bench)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Wake-word benchmark: Local Voice's server (both engines) against wyoming-openwakeword.
 
-    .venv/bin/python -m bench.wake [--negative-minutes 30] [--seconds 20] [--no-peer]
+    .venv/bin/python -m bench.wake [--negative-minutes 30] [--seconds 20] [--no-peer] [--json]
 
 Everything goes through the servers over TCP. Per engine and model it prints the
 detection rate on spoken positives (testkit/wake_corpus.py: every voice, clean and
@@ -9,7 +9,8 @@ stream (generated speech and noise, cached under .bench/), the CPU real-time
 factor of one stream, and the CPU cost of 1, 4 and 8 simultaneous real-time
 streams, with VAD gating off and on. The peer, wyoming-openwakeword 1.8.2, is
 installed from PyPI into .bench/venv-wyoming-openwakeword on first run (with
-tflite-runtime 2.14 and numpy < 2, as its pins need).
+tflite-runtime 2.14 and numpy < 2, as its pins need). With --json the figures
+come as one JSON document (testkit/report.py).
 """
 
 import argparse
@@ -32,6 +33,7 @@ from local_voice.info import describe
 from testkit import BENCH_DIR, clips, wake_corpus
 from testkit.measure import cpu_seconds
 from testkit.peers import peer_python
+from testkit.report import Column, Report, Table, arguments, run
 from testkit.wake_corpus import PHRASES, WakeClip
 
 CLIP_CACHE = BENCH_DIR / "wake-clips"
@@ -331,7 +333,25 @@ def peer(port: int) -> Server:
     return Server("wyoming-openwakeword 1.8.2", command, port, {"oww": OWW}, answers_ping=False)
 
 
-async def bench(args: argparse.Namespace) -> None:
+ACCURACY = (
+    Column("server", "{server}"),
+    Column("model", "{model}"),
+    Column("detected", "{detection_rate:.0%} ({detected}/{positives})"),
+    Column("of them Piper", "{piper_detected}/{piper_positives}"),
+    Column("near-miss accepts", "{near_miss_accepts}/{near_misses}"),
+    Column("false accepts / h", "{false_accepts_per_hour:.1f} ({false_accepts})"),
+    Column("CPU RTF (1 stream)", "{cpu_rtf:.4f}"),
+)
+CONCURRENT = (
+    Column("server", "{server}"),
+    Column("model", "{model}"),
+    Column("streams", "{streams}"),
+    Column("% of one core", "{core_percent:.1f}%"),
+    Column("per stream", "{per_stream_percent:.2f}%"),
+)
+
+
+async def bench(args: argparse.Namespace, report: Report) -> None:
     BENCH_DIR.mkdir(exist_ok=True)
     phrases = args.phrases or list(PHRASES)
     positives = wake_corpus.positives(phrases, args.voices, cache=CLIP_CACHE)
@@ -344,12 +364,38 @@ async def bench(args: argparse.Namespace) -> None:
         f"{hours * 60:.1f} min negative stream; load average {load:.1f} on {os.cpu_count()} CPUs",
         flush=True,
     )
+    voices = list(args.voices or wake_corpus.VOICES)
+    report.settings = {
+        "phrases": phrases,
+        "voices": voices,
+        "positives": len(positives),
+        "near_misses": len(near),
+        "noise_snr_db": wake_corpus.NOISE_SNR_DB,
+        "negative_minutes": round(hours * 60, 2),
+        "speed": args.speed,
+        "parallel": args.parallel,
+        "rtf_seconds": args.rtf_seconds,
+        "stream_seconds": args.seconds,
+        "load_average": round(load, 2),
+    }
+    accuracy = report.table(
+        "rows",
+        ACCURACY,
+        caption=f"Positives: {len(positives)} clips ({', '.join(voices)}; "
+        f"clean and {wake_corpus.NOISE_SNR_DB:g} dB noise); negative stream "
+        f"{hours * 60:.1f} min; load average {load:.1f}",
+    )
+    concurrent = report.table(
+        "concurrent_cpu",
+        CONCURRENT,
+        caption=f"CPU while N clients stream in real time ({args.seconds:g} s, "
+        "quiet room + speech)",
+    )
     servers = [] if args.no_ours else [ours(args.port, False)]
     if not args.no_vad and not args.no_ours:
         servers.append(ours(args.port + 1, True))
     if not args.no_peer:
         servers.append(peer(args.port + 2))
-    accuracy_rows, cpu_rows = [], []
     rtf_audio = negative[: int(args.rtf_seconds * 32000) // 2 * 2]
     for server in servers:
         with running(server):
@@ -364,51 +410,43 @@ async def bench(args: argparse.Namespace) -> None:
                 await false_accepts(server, results, negative, args)
                 for model, result in results.items():
                     result.cpu_rtf = await cpu_rtf(server, model, rtf_audio, args.speed)
-                    accuracy_rows.append(accuracy_row(server.name, model, result, hours))
-                    print(accuracy_rows[-1], flush=True)
+                    print(add_accuracy(accuracy, server.name, model, result, hours), flush=True)
                     if args.verbose and result.misses:
                         print("   missed: " + "; ".join(result.misses))
                 for streams in args.streams:
                     core = await concurrent_cpu(server, models[0], streams, args.seconds, negative)
-                    cpu_rows.append(
-                        f"| {server.name} | {models[0]} | {streams} | {core:.1f}% | "
-                        f"{core / streams:.2f}% |"
+                    row = concurrent.add(
+                        server=server.name,
+                        model=models[0],
+                        streams=streams,
+                        core_percent=core,
+                        per_stream_percent=core / streams,
                     )
-                    print(cpu_rows[-1], flush=True)
-    print()
-    print(
-        f"Positives: {len(positives)} clips ({', '.join(args.voices or wake_corpus.VOICES)}; "
-        f"clean and {wake_corpus.NOISE_SNR_DB:g} dB noise); negative stream "
-        f"{hours * 60:.1f} min; load average {load:.1f}"
-    )
-    print(
-        "| server | model | detected | of them Piper | near-miss accepts | false accepts / h "
-        "| CPU RTF (1 stream) |"
-    )
-    print("|---|---|---|---|---|---|---|")
-    print("\n".join(accuracy_rows))
-    print()
-    print(f"CPU while N clients stream in real time ({args.seconds:g} s, quiet room + speech)")
-    print("| server | model | streams | % of one core | per stream |")
-    print("|---|---|---|---|---|")
-    print("\n".join(cpu_rows))
+                    print(concurrent.line(row), flush=True)
 
 
-def accuracy_row(server: str, model: str, result: ModelResult, hours: float) -> str:
-    rate = result.hits / max(result.positives, 1)
+def add_accuracy(table: Table, server: str, model: str, result: ModelResult, hours: float) -> str:
+    """One model's detection figures as a row of `table`; its Markdown line."""
     piper = result.piper_positives - sum(m.startswith("piper") for m in result.misses)
-    return (
-        f"| {server} | {model} | {rate:.0%} ({result.hits}/{result.positives}) | "
-        f"{piper}/{result.piper_positives} | "
-        f"{result.near_accepts}/{result.near_clips} | "
-        f"{result.false_accepts / hours:.1f} ({result.false_accepts}) | {result.cpu_rtf:.4f} |"
+    row = table.add(
+        server=server,
+        model=model,
+        detection_rate=result.hits / max(result.positives, 1),
+        detected=result.hits,
+        positives=result.positives,
+        piper_detected=piper,
+        piper_positives=result.piper_positives,
+        near_miss_accepts=result.near_accepts,
+        near_misses=result.near_clips,
+        false_accepts=result.false_accepts,
+        false_accepts_per_hour=result.false_accepts / hours,
+        cpu_rtf=result.cpu_rtf,
     )
+    return table.line(row)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.wake", description=__doc__.split("\n\n")[0]
-    )
+    parser = arguments("bench.wake", __doc__)
     parser.add_argument("--negative-minutes", type=float, default=30.0)
     parser.add_argument("--seconds", type=float, default=20.0, help="Real-time CPU runs (20)")
     parser.add_argument("--streams", type=int, nargs="+", default=[1, 4, 8])
@@ -422,7 +460,7 @@ def main() -> None:
     parser.add_argument("--no-vad", action="store_true", help="Skip the VAD-gated server")
     parser.add_argument("--no-ours", action="store_true", help="Only measure the peer")
     parser.add_argument("--verbose", action="store_true", help="Print each missed clip")
-    asyncio.run(bench(parser.parse_args()))
+    run("wake", parser, bench)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Our wake-word pipeline against the bare libraries, on the same clips.
 
-    .venv/bin/python -m bench.wake_reference [--voices piper espeak-us ...]
+    .venv/bin/python -m bench.wake_reference [--voices piper espeak-us ...] [--json]
 
 Every positive of testkit/wake_corpus.py goes, in 2048-byte chunks, through
 wyoming_wake's WakeStream (our chunking, feature buffers and trigger rules) and
@@ -8,10 +8,10 @@ through each library's own streaming API: pymicro-wakeword's
 `process_streaming_prob` against the model's `probability_cutoff`, and
 `openwakeword.Model.predict` on 80 ms frames against 0.5. It prints hits per
 engine and voice for both, and every clip on which they disagree, so a miss can
-be told apart as ours or the voice's.
+be told apart as ours or the voice's. With --json the figures come as one JSON
+document (testkit/report.py).
 """
 
-import argparse
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from testkit import BENCH_DIR, wake_corpus
+from testkit.report import Column, Report, arguments
 from wyoming_wake.detector import TriggerRules, WakeStream
 from wyoming_wake.engines import (
     OWW_FRAME,
@@ -31,6 +32,18 @@ from wyoming_wake.models import MICRO, OPENWAKEWORD, WakeModelSpec, catalog, ope
 
 CHUNK_BYTES = 2048
 OWW_THRESHOLD = 0.5
+HITS = (
+    Column("engine", "{engine}"),
+    Column("voice", "{voice}"),
+    Column("bare library", "{bare_hits}/{clips}"),
+    Column("wyoming_wake", "{hits}/{clips}"),
+)
+DISAGREEMENTS = (
+    Column("model", "{model}"),
+    Column("clip", "{clip}"),
+    Column("bare library peak", "{bare_peak:.3f}"),
+    Column("wyoming_wake peak", "{peak:.3f}"),
+)
 
 
 def bare_micro(spec: WakeModelSpec, pcm: bytes) -> float:
@@ -64,9 +77,15 @@ def ours(spec: WakeModelSpec, pcm: bytes, engines: dict[str, Engine]) -> tuple[b
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.wake_reference")
+    parser = arguments("bench.wake_reference", __doc__)
     parser.add_argument("--voices", nargs="+", choices=list(wake_corpus.VOICES))
     args = parser.parse_args()
+    with Report("wake_reference", args.json) as report:
+        compare(args.voices, report)
+
+
+def compare(voices: list[str] | None, report: Report) -> None:
+    """Every positive through both pipelines: hits per engine and voice, and disagreements."""
     specs = catalog([])
     features = openwakeword_dir()
     assert features is not None, "run script/test or script/run first (openWakeWord models)"
@@ -84,9 +103,17 @@ def main() -> None:
         melspec_model_path=str(Path(features) / "melspectrogram.tflite"),
         embedding_model_path=str(Path(features) / "embedding_model.tflite"),
     )
-    table: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    disagreements = []
-    for clip in wake_corpus.positives(voices=args.voices, cache=BENCH_DIR / "wake-clips"):
+    report.settings = {
+        "voices": list(voices or wake_corpus.VOICES),
+        "chunk_bytes": CHUNK_BYTES,
+        "openwakeword_threshold": OWW_THRESHOLD,
+    }
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])  # bare, ours, all
+    hits = report.table("rows", HITS)
+    disagreements = report.table(
+        "disagreements", DISAGREEMENTS, caption="Clips on which they disagree"
+    )
+    for clip in wake_corpus.positives(voices=voices, cache=BENCH_DIR / "wake-clips"):
         assert clip.phrase is not None
         for name in wake_corpus.PHRASES[clip.phrase]:
             spec = specs[name]
@@ -97,18 +124,14 @@ def main() -> None:
                 bare = bare_openwakeword(oww, spec, clip.pcm)
                 bare_hit = bare >= OWW_THRESHOLD
             hit, best = ours(spec, clip.pcm, engines)
-            row = table[(spec.engine, clip.voice)]
+            row = counts[(spec.engine, clip.voice)]
             row[0] += bare_hit
             row[1] += hit
             row[2] += 1
             if hit != bare_hit:
-                disagreements.append(f"{name}, {clip.label}: bare {bare:.3f}, ours {best:.3f}")
-    print("| engine | voice | bare library | wyoming_wake |")
-    print("|---|---|---|---|")
-    for (engine, voice), (bare_hits, hits, total) in sorted(table.items()):
-        print(f"| {engine} | {voice} | {bare_hits}/{total} | {hits}/{total} |")
-    for line in disagreements:
-        print("disagree:", line)
+                disagreements.add(model=name, clip=clip.label, bare_peak=bare, peak=best)
+    for (engine, voice), (bare_hits, ours_hits, total) in sorted(counts.items()):
+        hits.add(engine=engine, voice=voice, bare_hits=bare_hits, hits=ours_hits, clips=total)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,14 @@
 """Hours of audio on one connection, and the benchmark script (both slow)."""
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from testkit import ROOT
 from testkit.client import RawClient
 from testkit.processes import free_port, run_server
+from testkit.report import run_benchmark
 from testkit.wake_client import detections, read_until_pong
 from testkit.wake_corpus import ORDINARY, negatives, phrase_clip
 
@@ -71,39 +69,16 @@ async def test_two_hours_on_one_connection_without_memory_growth(tmp_path):
 
 @pytest.mark.slow
 def test_wake_benchmark_runs_briefly():
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.wake",
-            "--negative-minutes",
-            "1",
-            "--phrases",
-            "okay nabu",
-            "--voices",
-            "piper",
-            "espeak-us",
-            "--streams",
-            "1",
-            "2",
-            "--seconds",
-            "3",
-            "--rtf-seconds",
-            "20",
-            "--no-peer",
-            "--no-vad",
-            "--port",
-            str(free_port()),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
+    report = run_benchmark(
+        *("bench.wake", "--negative-minutes", "1", "--phrases", "okay nabu"),
+        *("--voices", "piper", "espeak-us", "--streams", "1", "2", "--seconds", "3"),
+        *("--rtf-seconds", "20", "--no-peer", "--no-vad", "--port", str(free_port())),
         timeout=600,
-        check=False,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    rows = [line for line in result.stdout.splitlines() if line.startswith("| local-voice |")]
-    models = {row.split("|")[2].strip() for row in rows}
-    assert models == {"okay_nabu", "ok_nabu_v0.1"}, result.stdout
-    detected = [row.split("|")[3].strip() for row in rows if "%" in row.split("|")[3]]
-    assert all(int(cell.split("%")[0]) >= 50 for cell in detected), rows
+    rows = report["rows"]
+    assert {row["server"] for row in rows} == {"local-voice"}, rows
+    assert {row["model"] for row in rows} == {"okay_nabu", "ok_nabu_v0.1"}, rows
+    assert all(row["positives"] > 0 for row in rows), rows
+    assert all(row["detection_rate"] >= 0.5 for row in rows), rows
+    streams = {(row["model"], row["streams"]) for row in report["concurrent_cpu"]}
+    assert len(streams) == 4, report["concurrent_cpu"]  # each engine's first model, 1 and 2
