@@ -6,62 +6,10 @@ case and punctuation are dropped, and number words become digits.
 
 import re
 
-_UNITS = {
-    "zero": 0,
-    "oh": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-_TENS = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
+from local_voice.numbers import words_to_digits
+
 _SYMBOLS = {"%": " percent ", "°": " degrees ", "&": " and ", "-": " "}
 _SPELLINGS = {"nevermind": "never mind", "okay": "ok", "alright": "all right"}
-
-
-def _numbers(words: list[str]) -> list[str]:
-    out: list[str] = []
-    i = 0
-    while i < len(words):
-        word = words[i]
-        if word in _TENS:
-            value = _TENS[word]
-            if i + 1 < len(words) and words[i + 1] in _UNITS and 0 < _UNITS[words[i + 1]] < 10:
-                value += _UNITS[words[i + 1]]
-                i += 1
-            out.append(str(value))
-        elif word in _UNITS and word != "oh":
-            out.append(str(_UNITS[word]))
-        elif word == "hundred" and out and out[-1].isdigit():
-            out[-1] = str(int(out[-1]) * 100)
-        else:
-            out.append(word)
-        i += 1
-    return out
 
 
 def normalize(text: str) -> list[str]:
@@ -74,7 +22,7 @@ def normalize(text: str) -> list[str]:
     text = re.sub(r"[^\w' ]+", " ", text).replace("'", "")
     for spelling, canonical in _SPELLINGS.items():
         text = re.sub(rf"\b{spelling}\b", canonical, text)
-    return _numbers(text.split())
+    return words_to_digits(text.split())
 
 
 def edit_distance(reference: list[str], hypothesis: list[str]) -> int:

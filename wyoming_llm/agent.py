@@ -8,19 +8,21 @@ Remote backends answer JSON under a schema instead.
 """
 
 import dataclasses
+import functools
 import logging
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from . import constraints, prompt
 from .backend import Backend, BackendError, GenerationRequest, GenerationStats, Message
-from .early import LineEnds
 from .home import Home
 from .intents import SAY, UNKNOWN, Command
+from .line_end import LineEnds
 from .memory import Memory, Turn
 from .output import Line, OutputError, parse_compact_line, parse_json, render_compact
 from .validate import Answer, InvalidLine, UnknownTarget, Validator
@@ -74,93 +76,34 @@ def new_conversation_id() -> str:
     return uuid.uuid4().hex
 
 
-class _Collector:
-    """Parses streamed text into validated lines, emitting commands and answer text early."""
+@dataclass(eq=False)
+class _Collector(ABC):
+    """Validates parsed lines into the result, emitting commands (and answer text) early.
 
-    def __init__(
-        self,
-        validator: Validator,
-        emit: Emit,
-        single_intent: bool,
-        compact: bool,
-        started: float,
-        cancelled: threading.Event,
-    ) -> None:
-        self.validator = validator
-        self.emit = emit
-        self.single_intent = single_intent
-        self.compact = compact
-        self.started = started
-        self.cancelled = cancelled
-        self.result = AgentResult()
-        self.lines: list[Line] = []
-        self.error: str | None = None
-        self.done = False
-        self._buffer = ""
-        self._streamed = 0  # characters of a Say line already emitted
-        self._line_ends = LineEnds(validator.home)
+    `feed` takes the generated text (False: stop generating) and `finish` ends it; the
+    two output shapes, compact lines and JSON, each have their own collector.
+    """
 
-    def feed(self, text: str) -> bool:
-        """Take generated text; False when generation should stop."""
-        if self.done or self.cancelled.is_set():
-            return False
-        if not self.compact:
-            self._json(text)
-            return False
-        self._buffer += text
-        while "\n" in self._buffer and not self.done:
-            line, self._buffer = self._buffer.split("\n", 1)
-            self._streamed_line(line)
-        if not self.done and self._line_ends.ends_here(self._buffer):
-            self._streamed_line(self._buffer)  # again at its newline: the command is not repeated
-        if not self.done:
-            self._stream_answer(self._buffer, final=False)
-        return not self.done
+    validator: Validator
+    emit: Emit
+    single_intent: bool
+    started: float
+    cancelled: threading.Event
+    result: AgentResult = field(default_factory=AgentResult, init=False)
+    lines: list[Line] = field(default_factory=list, init=False)
+    error: str | None = field(default=None, init=False)
+    done: bool = field(default=False, init=False)
 
+    @abstractmethod
+    def feed(self, text: str) -> bool: ...
+
+    @abstractmethod
     def finish(self) -> None:
-        if self.compact and not self.done and self._buffer.strip():
-            self._streamed_line(self._buffer)
-        self._buffer = ""
+        """The generation has ended."""
 
-    def _stream_answer(self, partial: str, final: bool) -> None:
-        """Emit the growing text of a first `Say` line."""
-        if self.result.commands or not partial.startswith(f"{SAY} "):
-            return
-        text = partial[len(SAY) + 1 :]
-        if not final:
-            text = text[: len(text.rstrip())]  # hold back trailing spaces
-        if len(text) > self._streamed:
-            self._mark_first()
-            self.emit(AnswerPiece(text[self._streamed :]))
-            self._streamed = len(text)
-
-    def _streamed_line(self, text: str) -> None:
-        if not text.strip():
-            return
-        self._stream_answer(text.strip(), final=True)
-        try:
-            self._accept(parse_compact_line(text))
-        except (OutputError, InvalidLine) as err:
-            self.error = f"{err} in {text.strip()[:80]!r}"
-            self.done = True
-
-    def _json(self, text: str) -> None:
-        try:
-            lines = parse_json(text)
-        except OutputError as err:
-            self.error = str(err)
-            self.done = True
-            return
-        for line in lines:
-            if self.done:
-                break
-            try:
-                self._accept(line)
-            except InvalidLine as err:
-                _LOGGER.info("Dropped %s: %s", line, err)
-                if not self.lines:
-                    self.error = str(err)
-        self.done = True
+    @abstractmethod
+    def _answered(self, text: str) -> None:
+        """A `Say` line was accepted as the answer."""
 
     def _mark_first(self) -> None:
         if self.result.first_output_seconds is None:
@@ -187,9 +130,7 @@ class _Collector:
         if isinstance(outcome, Answer):
             result.answer = outcome.text
             self.lines.append(Line(SAY, text=outcome.text))
-            if not self.compact:
-                self._mark_first()
-                self.emit(AnswerPiece(outcome.text))
+            self._answered(outcome.text)
         elif isinstance(outcome, UnknownTarget):
             result.not_recognized = outcome.sentence(self.validator.home)
             self.lines.append(Line(UNKNOWN, text=outcome.value))
@@ -197,6 +138,62 @@ class _Collector:
     @property
     def has_output(self) -> bool:
         return bool(self.lines)
+
+
+@dataclass(eq=False)
+class LineCollector(_Collector):
+    """Compact lines, each taken as soon as it is complete; a `Say` line streams as written."""
+
+    _buffer: str = field(default="", init=False)
+    _streamed: int = field(default=0, init=False)  # characters of a Say line already emitted
+    _line_ends: LineEnds = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._line_ends = LineEnds(self.validator.home)
+
+    def feed(self, text: str) -> bool:
+        """Take generated text; False when generation should stop."""
+        if self.done or self.cancelled.is_set():
+            return False
+        self._buffer += text
+        while "\n" in self._buffer and not self.done:
+            line, self._buffer = self._buffer.split("\n", 1)
+            self._streamed_line(line)
+        if not self.done and self._line_ends.ends_here(self._buffer):
+            self._streamed_line(self._buffer)  # again at its newline: the command is not repeated
+        if not self.done:
+            self._stream_answer(self._buffer, final=False)
+        return not self.done
+
+    def finish(self) -> None:
+        if not self.done and self._buffer.strip():
+            self._streamed_line(self._buffer)
+        self._buffer = ""
+
+    def _answered(self, text: str) -> None:
+        pass  # streamed while it was written
+
+    def _stream_answer(self, partial: str, final: bool) -> None:
+        """Emit the growing text of a first `Say` line."""
+        if self.result.commands or not partial.startswith(f"{SAY} "):
+            return
+        text = partial[len(SAY) + 1 :]
+        if not final:
+            text = text[: len(text.rstrip())]  # hold back trailing spaces
+        if len(text) > self._streamed:
+            self._mark_first()
+            self.emit(AnswerPiece(text[self._streamed :]))
+            self._streamed = len(text)
+
+    def _streamed_line(self, text: str) -> None:
+        if not text.strip():
+            return
+        self._stream_answer(text.strip(), final=True)
+        try:
+            self._accept(parse_compact_line(text))
+        except (OutputError, InvalidLine) as err:
+            self.error = f"{err} in {text.strip()[:80]!r}"
+            self.done = True
 
     @property
     def may_continue(self) -> bool:
@@ -209,6 +206,40 @@ class _Collector:
         self.done = False
         self._buffer = ""
         return "".join(render_compact(line) + "\n" for line in self.lines)
+
+
+@dataclass(eq=False)
+class JsonCollector(_Collector):
+    """One JSON document, taken whole; invalid commands in it are dropped."""
+
+    def feed(self, text: str) -> bool:
+        """Take the whole generated text; always False: nothing more is wanted."""
+        if self.done or self.cancelled.is_set():
+            return False
+        try:
+            lines = parse_json(text)
+        except OutputError as err:
+            self.error = str(err)
+            self.done = True
+            return False
+        for line in lines:
+            if self.done:
+                break
+            try:
+                self._accept(line)
+            except InvalidLine as err:
+                _LOGGER.info("Dropped %s: %s", line, err)
+                if not self.lines:
+                    self.error = str(err)
+        self.done = True
+        return False
+
+    def finish(self) -> None:
+        pass  # the document was taken whole
+
+    def _answered(self, text: str) -> None:
+        self._mark_first()
+        self.emit(AnswerPiece(text))
 
 
 class Agent:
@@ -292,32 +323,17 @@ class Agent:
             deadline=deadline,
         )
         validator = Validator(request.home, request.device_area, request.text)
-
-        def collector() -> _Collector:
-            return _Collector(
-                validator, emit, request.single_intent, backend.compact, started, cancelled
+        reader: _Collector
+        if backend.compact:
+            lines = functools.partial(
+                LineCollector, validator, emit, request.single_intent, started, cancelled
             )
-
-        reader = collector()
-        stats = backend.generate(generation, reader.feed)
-        reader.finish()
-        constrained = False
-        if reader.may_continue and backend.compact and not cancelled.is_set():
-            _LOGGER.info("Line rejected (%s); continuing under the grammar", reader.error)
-            constrained = True
-            generation = dataclasses.replace(
-                generation, grammar=_grammar(request.home), continuation=reader.resume()
-            )
-            stats = _add(stats, backend.generate(generation, reader.feed))
+            reader, stats, constrained = _lines(backend, generation, request.home, lines)
+        else:
+            reader = JsonCollector(validator, emit, request.single_intent, started, cancelled)
+            stats = backend.generate(generation, reader.feed)
             reader.finish()
-        elif not reader.has_output and backend.compact and not cancelled.is_set():
-            _LOGGER.info("Free output rejected (%s); decoding under the grammar", reader.error)
-            constrained = True
-            reader = collector()
-            generation = dataclasses.replace(generation, grammar=_grammar(request.home))
-            more = backend.generate(generation, reader.feed)
-            reader.finish()
-            stats = _add(stats, more)
+            constrained = False
         result = reader.result
         result.backend = backend.description
         result.constrained = constrained
@@ -330,26 +346,63 @@ class Agent:
         return result
 
 
+def _lines(
+    backend: Backend,
+    generation: GenerationRequest,
+    home: Home | None,
+    new_reader: Callable[[], LineCollector],
+) -> tuple[LineCollector, GenerationStats, bool]:
+    """Decode compact lines freely, then under the grammar where the free output was rejected.
+
+    Returns the reader, the generations' stats, and whether the grammar was used.
+    """
+    reader = new_reader()
+    stats = backend.generate(generation, reader.feed)
+    reader.finish()
+    if reader.cancelled.is_set():
+        return reader, stats, False
+    if reader.may_continue:
+        _LOGGER.info("Line rejected (%s); continuing under the grammar", reader.error)
+        generation = dataclasses.replace(
+            generation, grammar=_grammar(home), continuation=reader.resume()
+        )
+        stats = _add(stats, backend.generate(generation, reader.feed))
+        reader.finish()
+    elif not reader.has_output:
+        _LOGGER.info("Free output rejected (%s); decoding under the grammar", reader.error)
+        reader = new_reader()
+        generation = dataclasses.replace(generation, grammar=_grammar(home))
+        more = backend.generate(generation, reader.feed)
+        reader.finish()
+        stats = _add(stats, more)
+    else:
+        return reader, stats, False
+    return reader, stats, True
+
+
+_Built = TypeVar("_Built")
 _GRAMMARS: dict[str, str] = {}
 _SCHEMAS: dict[str, dict[str, Any]] = {}
 
 
-def _grammar(home: Home | None) -> str:
+def _per_home(
+    cache: dict[str, _Built], home: Home | None, build: Callable[[Home | None], _Built]
+) -> _Built:
+    """`build(home)`, kept for the home's key (a few homes at most)."""
     key = home.key if home else ""
-    if key not in _GRAMMARS:
-        if len(_GRAMMARS) > 16:
-            _GRAMMARS.clear()
-        _GRAMMARS[key] = constraints.grammar(home)
-    return _GRAMMARS[key]
+    if key not in cache:
+        if len(cache) > 16:
+            cache.clear()
+        cache[key] = build(home)
+    return cache[key]
+
+
+def _grammar(home: Home | None) -> str:
+    return _per_home(_GRAMMARS, home, constraints.grammar)
 
 
 def _schema(home: Home | None) -> dict[str, Any]:
-    key = home.key if home else ""
-    if key not in _SCHEMAS:
-        if len(_SCHEMAS) > 16:
-            _SCHEMAS.clear()
-        _SCHEMAS[key] = constraints.json_schema(home)
-    return _SCHEMAS[key]
+    return _per_home(_SCHEMAS, home, constraints.json_schema)
 
 
 def _add(first: GenerationStats, second: GenerationStats) -> GenerationStats:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .backend import BackendError, GenerationRequest, GenerationStats, Message, TextCallback
-from .threads import ThreadTuner
+from .thread_tuner import ThreadTuner
 
 _LOGGER = logging.getLogger(__name__)
 MAX_CACHED_PREFIXES = 4

@@ -1,17 +1,18 @@
-"""Checking parsed model output against the intents and the home, and wording replies.
+"""Checking parsed model output against the intents and the home.
 
 Nothing reaches a client unless it passes here: the intent must be known, every
 slot typed, names and areas must be the home's own (sent by their canonical
 name), and the intent must suit the entity's domain.
 """
 
-import re
-import time
 from dataclasses import dataclass
+
+from local_voice.numbers import number_to_words
 
 from .home import Entity, Home, clean_name, normalize
 from .intents import BY_VERB, INTENTS, SAY, UNKNOWN, Command, IntentSpec, SlotKind, SlotValue
 from .output import Line
+from .replies import reply_text, unknown_target_sentence
 
 MAX_WORD_CHARS = 40
 _TARGET_SLOTS = ("name", "area", "floor", "domain", "device_class")
@@ -51,20 +52,7 @@ class UnknownTarget:
     value: str
 
     def sentence(self, home: Home | None) -> str:
-        known = ""
-        if home is not None:
-            names = (
-                [e.name for e in home.entities]
-                if self.kind == "device"
-                else [a.name for a in (home.areas if self.kind == "area" else home.floors)]
-            )
-            if names:
-                shown = ", ".join(names[:6]) + (", …" if len(names) > 6 else "")
-                known = f" I know: {shown}."
-        return (
-            f"I don't know a {self.kind} called '{self.value}'.{known} "
-            "Try again with one of those names, or expose the device to Assist."
-        )
+        return unknown_target_sentence(self.kind, self.value, home)
 
 
 @dataclass(frozen=True)
@@ -296,19 +284,14 @@ _SPOKEN_NUMBERS = {
     "HassStartTimer": ("hours", "minutes", "seconds"),
     "HassSetVolume": ("volume_level",),
 }
-_UNITS = [
-    *("zero", "one", "two", "three", "four", "five", "six"),
-    *("seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen"),
-]
-_TENS = {20: "twenty", 30: "thirty", 40: "forty", 50: "fifty", 60: "sixty", 70: "seventy"}
-_NUMBER_WORDS: dict[int, set[str]] = {n: {word} for n, word in enumerate(_UNITS)}
+# The words a number counts as said with: its first word ("twenty" for 20-29), and more.
+_NUMBER_WORDS: dict[int, set[str]] = {
+    n: {number_to_words(n).split()[0]} for n in (*range(14), *range(20, 80))
+}
 _NUMBER_WORDS[1] |= {"a", "an"}
-_NUMBER_WORDS[30] = {"thirty", "half"}
 _NUMBER_WORDS[15] = {"fifteen", "quarter"}
+_NUMBER_WORDS[30] |= {"half"}
 _NUMBER_WORDS[100] = {"hundred", "max", "maximum", "full"}
-for _tens, _tens_word in _TENS.items():
-    for _unit in range(10):
-        _NUMBER_WORDS.setdefault(_tens + _unit, set()).add(_tens_word)
 
 
 def _repair(
@@ -325,136 +308,3 @@ def _repair(
 def _ordered(spec: IntentSpec, slots: dict[str, SlotValue]) -> dict[str, SlotValue]:
     order = [slot.name for slot in spec.slots]
     return {key: slots[key] for key in sorted(slots, key=order.index)}
-
-
-# -- the `text` of an intent: what Home Assistant says when the intent has no speech --------
-
-_DOMAIN_WORDS = {
-    "light": "lights",
-    "cover": "covers",
-    "lock": "locks",
-    "fan": "fans",
-    "switch": "switches",
-    "media_player": "media players",
-    "climate": "thermostats",
-}
-_ON_OFF = {
-    "lock": ("Locked", "Unlocked"),
-    "cover": ("Opened", "Closed"),
-    "valve": ("Opened", "Closed"),
-    "scene": ("Activated", "Deactivated"),
-    "script": ("Started", "Stopped"),
-}
-
-
-def _target_words(slots: dict[str, SlotValue]) -> str:
-    if "name" in slots:
-        return str(slots["name"])
-    what = _DOMAIN_WORDS.get(str(slots.get("domain", "")), "devices")
-    where = slots.get("area") or slots.get("floor")
-    return f"the {what} in the {where}" if where else f"the {what}"
-
-
-def _state_sentence(entity: Entity) -> str:
-    if entity.state is None:
-        return ""
-    unit = entity.attributes.get("unit") or entity.attributes.get("unit_of_measurement") or ""
-    state = f"{entity.state} {unit}".strip()
-    return f"{entity.name} is {state}."
-
-
-def _get_state(slots: dict[str, SlotValue], entity: Entity | None, home: Home | None) -> str:
-    if entity is not None:
-        return _state_sentence(entity)
-    if home is None:
-        return ""
-    area, domain, state = slots.get("area"), slots.get("domain"), slots.get("state")
-    scope = [
-        e
-        for e in home.entities
-        if area in (None, e.area) and domain in (None, e.domain) and e.state is not None
-    ]
-    if not scope:
-        return ""
-    if state is None:
-        return " ".join(_state_sentence(e) for e in scope[:4])
-    matching = [e.name for e in scope if normalize(e.state or "") == normalize(str(state))]
-    if not matching:
-        return f"No, none is {state}."
-    return f"Yes, {', '.join(matching[:4])} {'is' if len(matching) == 1 else 'are'} {state}."
-
-
-def _temperature(entity: Entity | None, home: Home | None, area: SlotValue | None) -> str:
-    candidates = [entity] if entity else []
-    if home is not None and not candidates:
-        candidates = [e for e in home.entities if e.domain == "climate" and area in (None, e.area)]
-    for candidate in candidates:
-        current = candidate.attributes.get("current_temperature")
-        if isinstance(current, int | float):
-            unit = candidate.attributes.get("unit") or "degrees"
-            return f"It is {current:g} {unit} at {candidate.name}."
-    return ""
-
-
-def _duration(slots: dict[str, SlotValue]) -> str:
-    parts = [
-        f"{slots[unit]} {unit[:-1] if slots[unit] == 1 else unit}"
-        for unit in ("hours", "minutes", "seconds")
-        if unit in slots
-    ]
-    return " and ".join(parts)
-
-
-def reply_text(
-    spec: IntentSpec, slots: dict[str, SlotValue], entity: Entity | None, home: Home | None
-) -> str:
-    """A short spoken confirmation or answer for an intent."""
-    target = _target_words(slots)
-    domain = str(slots.get("domain", entity.domain if entity else ""))
-    on, off = _ON_OFF.get(domain, ("Turned on", "Turned off"))
-    match spec.name:
-        case "HassTurnOn":
-            return f"{on} {target}."
-        case "HassTurnOff":
-            return f"{off} {target}."
-        case "HassToggle":
-            return f"Toggled {target}."
-        case "HassLightSet":
-            value = f"{slots['brightness']}%" if "brightness" in slots else slots.get("color")
-            return f"Set {target} to {value}."
-        case "HassSetPosition":
-            return f"Set {target} to {slots.get('position')}%."
-        case "HassGetState":
-            return _get_state(slots, entity, home)
-        case "HassClimateSetTemperature":
-            return f"Set the temperature to {slots.get('temperature')} degrees."
-        case "HassClimateGetTemperature":
-            return _temperature(entity, home, slots.get("area"))
-        case "HassStartTimer":
-            return f"Timer set for {_duration(slots)}."
-        case "HassCancelTimer":
-            return "Timer cancelled."
-        case "HassMediaPause":
-            return "Paused."
-        case "HassMediaUnpause":
-            return "Resumed."
-        case "HassMediaNext":
-            return "Playing the next one."
-        case "HassSetVolume":
-            return f"Volume set to {slots.get('volume_level')}%."
-        case "HassGetCurrentTime":
-            return time.strftime("It is %H:%M.")
-        case "HassGetWeather":
-            return _weather(entity, home)
-    return ""
-
-
-def _weather(entity: Entity | None, home: Home | None) -> str:
-    if entity is None and home is not None:
-        entity = next((e for e in home.entities if e.domain == "weather"), None)
-    if entity is None or entity.state is None:
-        return ""
-    temperature = entity.attributes.get("temperature")
-    unit = entity.attributes.get("unit") or "degrees"
-    extra = f", {temperature:g} {unit}" if isinstance(temperature, int | float) else ""
-    return f"It is {re.sub('[-_]', ' ', entity.state)}{extra}."

@@ -9,14 +9,9 @@ keep their digits for the phonemizer, which reads them in that language).
 import re
 import unicodedata
 
-_ONES = (
-    *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
-    *("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen"),
-    *("eighteen", "nineteen"),
-)
-_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+from local_voice.numbers import ONES, number_to_words
+
 _MINUS = "-\u2212"  # hyphen-minus and the minus sign
-_SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"))
 _ORDINALS = {
     "one": "first",
     "two": "second",
@@ -118,13 +113,13 @@ def spell_numbers(text: str) -> str:
 def _time_words(match: re.Match[str]) -> str:
     hour, minute = int(match.group(1)), int(match.group(2))
     suffix = (match.group(3) or "").strip().replace(".", "").lower()
-    words = integer_words(hour)
+    words = number_to_words(hour)
     if minute == 0:
         words += " o'clock" if not suffix else ""
     elif minute < 10:
-        words += " oh " + integer_words(minute)
+        words += " oh " + number_to_words(minute)
     else:
-        words += " " + integer_words(minute)
+        words += " " + number_to_words(minute)
     if suffix:
         words += " a m" if suffix == "am" else " p m"
     return words
@@ -133,9 +128,9 @@ def _time_words(match: re.Match[str]) -> str:
 def _money_words(match: re.Match[str]) -> str:
     singular, plural = _CURRENCIES[match.group(1)]
     whole, _, cents = match.group(2).replace(",", "").partition(".")
-    words = f"{integer_words(int(whole))} {singular if int(whole) == 1 else plural}"
+    words = f"{number_to_words(int(whole))} {singular if int(whole) == 1 else plural}"
     if cents and int(cents):
-        words += f" {integer_words(int(cents.ljust(2, '0')))} cents"
+        words += f" {number_to_words(int(cents.ljust(2, '0')))} cents"
     return words
 
 
@@ -152,32 +147,15 @@ def number_words(number: str) -> str:
     if number[0] in _MINUS:
         sign, number = "minus ", number[1:]
     whole, _, fraction = number.replace(",", "").partition(".")
-    words = integer_words(int(whole)) if whole else "zero"
+    words = number_to_words(int(whole)) if whole else "zero"
     if fraction:
-        words += " point " + " ".join(_ONES[int(digit)] for digit in fraction)
+        words += " point " + " ".join(ONES[int(digit)] for digit in fraction)
     return sign + words
-
-
-def integer_words(value: int) -> str:
-    """English words for a non-negative integer."""
-    if value < 20:
-        return _ONES[value]
-    if value < 100:
-        tens, ones = divmod(value, 10)
-        return _TENS[tens] + (" " + _ONES[ones] if ones else "")
-    if value < 1000:
-        hundreds, rest = divmod(value, 100)
-        return _ONES[hundreds] + " hundred" + (" " + integer_words(rest) if rest else "")
-    for scale, name in _SCALES:
-        if value >= scale:
-            high, rest = divmod(value, scale)
-            return integer_words(high) + f" {name}" + (" " + integer_words(rest) if rest else "")
-    raise AssertionError("unreachable")
 
 
 def ordinal_words(value: int) -> str:
     """'first', 'twenty second', 'one hundredth'."""
-    words = integer_words(value).split()
+    words = number_to_words(value).split()
     last = words[-1]
     if last in _ORDINALS:
         words[-1] = _ORDINALS[last]

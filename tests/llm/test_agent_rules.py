@@ -6,12 +6,12 @@ import pytest
 
 from testkit.llm_cases import home_context
 from wyoming_llm import constraints, prompt
-from wyoming_llm.early import LineEnds
 from wyoming_llm.home import ContextError, Home
 from wyoming_llm.intents import INTENTS
+from wyoming_llm.line_end import LineEnds
 from wyoming_llm.memory import Memory, Turn
 from wyoming_llm.output import Line, OutputError, parse_compact_line, parse_json, render_json
-from wyoming_llm.threads import ThreadTuner
+from wyoming_llm.thread_tuner import ThreadTuner
 from wyoming_llm.validate import InvalidLine, UnknownTarget, Validator
 
 HOME = Home.from_context({"home": home_context()})

@@ -1,22 +1,18 @@
 """How many threads llama.cpp gets, picked from how fast the tokens actually come.
 
-llama.cpp's threads meet at a barrier after every step of a token. On an idle machine
-spinning there (OpenMP's default) is twice as fast as sleeping (OMP_WAIT_POLICY=PASSIVE);
-but when another process holds a core, a spinning team keeps waiting for its
-descheduled member, and one thread alone is fastest. Measured on 2 cores, 13 prompt
-and 6 generated tokens: idle, 2 threads 178 ms (passive: 350 ms); one core busy,
-2 threads 570-650 ms, 1 thread 290 ms. So a request starts with every thread, and
-when a token takes far longer than the fastest one did, the rest of it and the
-requests of the next seconds run on one thread. Gaps between tokens measured with
-2 threads: 30-45 ms idle, 50-60 ms under a grammar; with one core busy 55-60 ms and
-150-240 ms each time a thread was descheduled, every two or three tokens.
+llama.cpp's threads meet at a barrier after every step of a token and spin there
+(OpenMP's default), which is fastest on an idle machine; but when another process
+holds a core, a spinning team keeps waiting for its descheduled member, and one
+thread alone is faster. So a request starts with every thread, and when a token
+takes far longer than the fastest one did, the rest of it and the requests of the
+next seconds run on one thread.
 """
 
 import logging
 import time
 
 _LOGGER = logging.getLogger(__name__)
-SLOW_FACTOR = 4.0  # above a grammar's 2x, below a descheduled thread's 5x and more
+SLOW_FACTOR = 4.0  # slower than a grammar makes a token, faster than a descheduled thread
 HOLD_SECONDS = 10.0
 
 

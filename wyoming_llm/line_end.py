@@ -2,9 +2,9 @@
 
 "TurnOff Desk Lamp" is complete once "Lamp" is written if no name in the home goes on
 from "Desk Lamp": the model's next token can only be the line's end. Sending the
-command then saves a token (about 30 ms on 2 cores), and a client that takes one
-intent stops the generation there. Only the plain on/off/toggle shapes qualify:
-a name, or an area and a domain, the last value one the home knows in full.
+command then saves the time of a token, and a client that takes one intent stops
+the generation there. Only the plain on/off/toggle shapes qualify: a name, or an
+area and a domain, the last value one the home knows in full.
 """
 
 from .home import Home
