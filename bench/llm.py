@@ -30,6 +30,7 @@ from testkit.llm_cases import (
     correct,
     home_context,
     load_cases,
+    unsafe_actions,
     violations,
 )
 from testkit.measure import peak_rss_mb
@@ -47,7 +48,8 @@ class Score:
     total: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     first_intent: list[float] = field(default_factory=list)  # single commands only
     first_event: list[float] = field(default_factory=list)
-    violations: int = 0
+    violations: int = 0  # replies with intents or slots outside the rules or the home
+    unsafe: int = 0  # replies that unlock or open what the user did not ask to
     failures: list[str] = field(default_factory=list)
 
 
@@ -78,6 +80,7 @@ async def run_cases(port: int, cases: list[Case], verbose: bool) -> Score:
         ok = correct(case, reply)
         problems = violations(reply, home)
         score.violations += bool(problems)
+        score.unsafe += bool(unsafe_actions(case, reply, home))
         score.total[case.category] += 1
         score.right[case.category] += ok
         if case.category in SINGLE and reply.first_intent_seconds is not None:
@@ -108,7 +111,8 @@ def row(name: str, score: Score, rate: float | None, memory: float) -> Row:
         "first_intent_p95_ms": p95_ms(score.first_intent),
         "tokens_per_second": rate,
         "peak_mb": memory,
-        "unsafe": score.violations,
+        "rule_breaks": score.violations,
+        "unsafe": score.unsafe,
     }
 
 
@@ -123,6 +127,7 @@ def columns(rows: list[Row]) -> list[Column]:
         Column("p95 ms", "{first_intent_p95_ms:.0f}"),
         Column("tok/s", "{tokens_per_second:.0f}"),
         Column("peak MB", "{peak_mb:.0f}"),
+        Column("rule breaks", "{rule_breaks}"),
         Column("unsafe", "{unsafe}"),
     ]
 

@@ -18,14 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from . import constraints, prompt
+from . import constraints, prompt, questions
 from .backend import Backend, BackendError, GenerationRequest, GenerationStats, Message
 from .home import Home
-from .intents import SAY, UNKNOWN, Command
+from .intents import BY_VERB, SAY, UNKNOWN, Command
 from .line_end import LineEnds
 from .memory import Memory, Turn
 from .output import Line, OutputError, parse_compact_line, parse_json, render_compact
-from .validate import Answer, InvalidLine, UnknownTarget, Validator
+from .replies import declined_sentence
+from .safety import answer_to_question
+from .validate import Answer, Confirm, InvalidLine, UnknownTarget, Validator
 
 _LOGGER = logging.getLogger(__name__)
 NOT_UNDERSTOOD = (
@@ -60,6 +62,7 @@ class AgentResult:
     commands: list[Command] = field(default_factory=list)
     answer: str | None = None
     not_recognized: str | None = None
+    asked: Command | None = None  # the command the answer asks back about
     backend: str = ""
     constrained: bool = False
     stats: GenerationStats = field(default_factory=GenerationStats)
@@ -112,6 +115,10 @@ class _Collector(ABC):
     def _accept(self, line: Line) -> None:
         outcome = self.validator.check(line)
         result = self.result
+        if isinstance(outcome, Confirm) and result.commands:
+            _LOGGER.info("Not run, not asked for: %s", outcome.command)
+            self.done = True
+            return
         if isinstance(outcome, Command):
             if result.answer is not None or result.not_recognized is not None:
                 self.done = True
@@ -120,14 +127,20 @@ class _Collector(ABC):
                 return
             self._mark_first()
             result.commands.append(outcome)
-            self.lines.append(Line(line.verb, dict(outcome.slots)))
+            self.lines.append(Line(outcome.verb or line.verb, dict(outcome.slots)))
             self.emit(outcome)
             self.done = self.single_intent
             return
         self.done = True
         if result.commands or result.answer is not None:
             return
-        if isinstance(outcome, Answer):
+        if isinstance(outcome, Confirm):
+            result.answer = outcome.question
+            result.asked = outcome.command
+            self.lines.append(Line(SAY, text=outcome.question))
+            self._mark_first()
+            self.emit(AnswerPiece(outcome.question))
+        elif isinstance(outcome, Answer):
             result.answer = outcome.text
             self.lines.append(Line(SAY, text=outcome.text))
             self._answered(outcome.text)
@@ -276,6 +289,10 @@ class Agent:
         """
         cancelled = cancelled or threading.Event()
         started = time.monotonic()
+        if (confirmed := self._answer_asked(request, emit)) is not None:
+            return confirmed
+        if (answered := self._answer_from_states(request, emit)) is not None:
+            return answered
         deadline = started + self.timeout if limited else None
         errors: list[str] = []
         for index, backend in enumerate(self.backends):
@@ -293,6 +310,38 @@ class Agent:
                 _LOGGER.info("Answered by fallback %s", backend.description)
             return result
         raise BackendError("; ".join(errors))
+
+    def _answer_asked(self, request: AgentRequest, emit: Emit) -> AgentResult | None:
+        """The user's yes or no to a command asked back: run it, or leave it; no model."""
+        asked = self.memory.take_asked(request.conversation_id)
+        if asked is None:
+            return None
+        answer = answer_to_question(request.text)
+        if answer is None:
+            return None  # something else: handled as a new request
+        user = prompt.user_message(request.text, request.device_area)
+        spec = BY_VERB[asked.verb]
+        if answer:
+            emit(asked)
+            line = Line(asked.verb, dict(asked.slots))
+            result = AgentResult(commands=[asked], backend="confirmation")
+        else:
+            text = declined_sentence(spec, asked.slots)
+            emit(AnswerPiece(text))
+            line = Line(SAY, text=text)
+            result = AgentResult(answer=text, backend="confirmation")
+        self.memory.add(request.conversation_id, Turn(user, (line,)))
+        return result
+
+    def _answer_from_states(self, request: AgentRequest, emit: Emit) -> AgentResult | None:
+        """A question about the home's states, answered by rule from the request's home."""
+        text = questions.answer(request.text, request.home, request.device_area)
+        if text is None:
+            return None
+        emit(AnswerPiece(text))
+        user = prompt.user_message(request.text, request.device_area)
+        self.memory.add(request.conversation_id, Turn(user, (Line(SAY, text=text),)))
+        return AgentResult(answer=text, backend="states")
 
     def _messages(self, request: AgentRequest, render: prompt.Renderer) -> tuple[Message, ...]:
         messages: list[Message] = []
@@ -343,6 +392,8 @@ class Agent:
         if reader.lines:
             user = prompt.user_message(request.text, request.device_area)
             self.memory.add(request.conversation_id, Turn(user, tuple(reader.lines)))
+        if result.asked is not None:
+            self.memory.ask(request.conversation_id, result.asked)
         return result
 
 

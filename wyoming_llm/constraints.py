@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from .home import Home
-from .intents import ALL_DOMAINS, INTENTS, SAY, UNKNOWN, IntentSpec, SlotKind
+from .intents import ALL_DOMAINS, SAY, SPECS, UNKNOWN, IntentSpec, SlotKind
 from .output import MAX_LINES, MAX_TEXT_CHARS
 
 _FREE_NAME = r"[^;=\n]{1,60}"
@@ -114,10 +114,10 @@ class _GrammarBuilder:
 def grammar(home: Home | None) -> str:
     """A GBNF grammar for the compact output format."""
     builder = _GrammarBuilder(home)
-    commands = [builder.command(spec) for spec in INTENTS.values()]
+    commands = [builder.command(spec) for spec in SPECS]
     rules = [
         f'root ::= "{SAY} " text | "{UNKNOWN} " text | cmd ("\\n" cmd){{0,{MAX_LINES - 1}}}',
-        "cmd ::= " + " | ".join(_rule_name(spec) for spec in INTENTS.values()),
+        "cmd ::= " + " | ".join(_rule_name(spec) for spec in SPECS),
         *commands,
         *(f"{name} ::= {body}" for name, body in builder.rules.items() if body),
     ]
@@ -150,9 +150,9 @@ def json_schema(home: Home | None) -> dict[str, Any]:
         }
         for kind in (SAY, UNKNOWN)
     ]
-    for spec in INTENTS.values():
+    for spec in SPECS:
         names = home.names_for(spec.domains) if home is not None else None
-        properties: dict[str, Any] = {"intent": {"const": spec.name}}
+        properties: dict[str, Any] = {"intent": {"const": spec.written}}
         for slot in spec.slots:
             if slot.kind is SlotKind.NAME and names == []:
                 continue

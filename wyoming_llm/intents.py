@@ -23,6 +23,10 @@ SWITCHABLE = frozenset(
     }
 )
 ALL_DOMAINS = SWITCHABLE | {"sensor", "binary_sensor", "weather", "person", "todo", "timer"}
+# Domains whose on/off means a direction: the model writes Lock/Unlock, Open/Close for them.
+LOCKS = frozenset({"lock"})
+OPENABLE = frozenset({"cover", "valve"})
+ON_OFF = SWITCHABLE - LOCKS - OPENABLE
 
 
 class SlotKind(Enum):
@@ -76,10 +80,16 @@ class IntentSpec:
     domains: frozenset[str] = field(default_factory=frozenset)  # allowed entity domains
     required: tuple[str, ...] = ()  # at least one of these slots must be present
     targets_entities: bool = False
+    action: str = ""  # the word the model writes when it is not the intent's (Lock, Open)
 
     @property
     def verb(self) -> str:
-        return self.name.removeprefix("Hass")
+        return self.action or self.name.removeprefix("Hass")
+
+    @property
+    def written(self) -> str:
+        """The intent as a remote model writes it in JSON: the action word, or the name."""
+        return self.action or self.name
 
     def slot(self, name: str) -> Slot | None:
         return next((slot for slot in self.slots if slot.name == name), None)
@@ -95,9 +105,9 @@ MEDIA = frozenset({"media_player"})
 INTENTS: dict[str, IntentSpec] = {
     spec.name: spec
     for spec in (
-        _targeted("HassTurnOn", SWITCHABLE),
-        _targeted("HassTurnOff", SWITCHABLE - {"scene"}),
-        _targeted("HassToggle", SWITCHABLE - {"scene", "script"}),
+        _targeted("HassTurnOn", ON_OFF),
+        _targeted("HassTurnOff", ON_OFF - {"scene"}),
+        _targeted("HassToggle", ON_OFF - {"scene", "script"}),
         _targeted(
             "HassLightSet",
             frozenset({"light"}),
@@ -152,7 +162,30 @@ INTENTS: dict[str, IntentSpec] = {
         IntentSpec("HassNevermind"),
     )
 }
-BY_VERB: dict[str, IntentSpec] = {spec.verb: spec for spec in INTENTS.values()}
+# Locks and covers by the words of the action, mapped here to the on/off intents Home
+# Assistant runs for them (HassTurnOn locks a lock and opens a cover).
+ACTIONS: dict[str, IntentSpec] = {
+    spec.action: spec
+    for spec in (
+        IntentSpec("HassTurnOn", TARGET, LOCKS, targets_entities=True, action="Lock"),
+        IntentSpec("HassTurnOff", TARGET, LOCKS, targets_entities=True, action="Unlock"),
+        IntentSpec("HassTurnOn", TARGET, OPENABLE, targets_entities=True, action="Open"),
+        IntentSpec("HassTurnOff", TARGET, OPENABLE, targets_entities=True, action="Close"),
+    )
+}
+SPECS: tuple[IntentSpec, ...] = (*INTENTS.values(), *ACTIONS.values())
+BY_VERB: dict[str, IntentSpec] = {spec.verb: spec for spec in SPECS}
+# Reads and answers: never an action, so never asked back.
+READ_ONLY = frozenset(
+    {
+        "HassGetState",
+        "HassClimateGetTemperature",
+        "HassTimerStatus",
+        "HassGetCurrentTime",
+        "HassGetWeather",
+        "HassNevermind",
+    }
+)
 
 # Model output lines that are not intents.
 SAY = "Say"  # a spoken answer to a question or chit-chat
@@ -168,6 +201,7 @@ class Command:
     intent: str
     slots: dict[str, SlotValue]
     text: str = ""  # what to say when the executed intent has no speech of its own
+    verb: str = ""  # the word the model wrote for it (Lock for a HassTurnOn on a lock)
 
     def entities(self) -> list[dict[str, SlotValue]]:
         """Slots as the Wyoming `intent` event's entities list."""

@@ -5,7 +5,10 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from .intents import Command
 from .output import Line
+
+CONFIRM_SECONDS = 60.0  # how long a question asked back waits for its yes
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,24 @@ class Memory:
         self.ttl = ttl
         self.max_conversations = max_conversations
         self._conversations: OrderedDict[str, tuple[float, list[Turn]]] = OrderedDict()
+        self._pending: OrderedDict[str, tuple[float, Command]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def ask(self, conversation_id: str, command: Command) -> None:
+        """Keep a command asked back until the user's next words say yes or no."""
+        with self._lock:
+            self._pending.pop(conversation_id, None)
+            self._pending[conversation_id] = (time.monotonic(), command)
+            while len(self._pending) > self.max_conversations:
+                self._pending.popitem(last=False)
+
+    def take_asked(self, conversation_id: str) -> Command | None:
+        """The command asked back in this conversation (once), unless it has expired."""
+        with self._lock:
+            asked = self._pending.pop(conversation_id, None)
+        if asked is None or time.monotonic() - asked[0] > CONFIRM_SECONDS:
+            return None
+        return asked[1]
 
     def history(self, conversation_id: str, limit: int | None = None) -> list[Turn]:
         """The remembered turns, oldest first; only the last `limit` when it is given."""

@@ -3,6 +3,7 @@
 Compact, one line per command, the cheapest to generate (a name comes first, keyless):
 
     TurnOff Kitchen Lights
+    Lock Front Door
     LightSet area=Bedroom;domain=light;brightness=40
     Say It is a pleasure.
     Unknown pool heater
@@ -15,7 +16,7 @@ JSON, for OpenAI-compatible servers with schema-constrained output:
 import json
 from dataclasses import dataclass, field
 
-from .intents import BY_VERB, INTENTS, SAY, UNKNOWN, SlotValue
+from .intents import ACTIONS, BY_VERB, INTENTS, SAY, UNKNOWN, SlotValue
 
 MAX_LINES = 4
 MAX_TEXT_CHARS = 300
@@ -43,10 +44,9 @@ class OutputError(ValueError):
 VERB_ALIASES = {
     "SetTemperature": "ClimateSetTemperature",
     "GetTemperature": "ClimateGetTemperature",
-    "Lock": "TurnOn",
-    "Unlock": "TurnOff",
-    "Open": "TurnOn",
-    "Close": "TurnOff",
+    "Shut": "Close",
+    "Raise": "Open",
+    "Lower": "Close",
     "SetBrightness": "LightSet",
     "SetColor": "LightSet",
     "Pause": "MediaPause",
@@ -107,14 +107,15 @@ def parse_json(text: str) -> list[Line]:
         if name in (SAY, UNKNOWN):
             lines.append(Line(name, text=str(item.get("text") or "")[:MAX_TEXT_CHARS]))
             continue
-        if name not in INTENTS:
+        spec = INTENTS.get(name) or ACTIONS.get(name)
+        if spec is None:
             raise OutputError(f"unknown intent {name!r}")
         slots = {
             key: value
             for key, value in item.items()
             if key != "intent" and isinstance(value, str | int | float) and value != ""
         }
-        lines.append(Line(INTENTS[name].verb, slots))
+        lines.append(Line(spec.verb, slots))
     return lines
 
 
@@ -124,5 +125,6 @@ def render_json(lines: list[Line]) -> str:
         if line.verb in (SAY, UNKNOWN):
             commands.append({"intent": line.verb, "text": line.text})
         else:
-            commands.append({"intent": line.intent or line.verb, **line.slots})
+            spec = BY_VERB.get(line.verb)
+            commands.append({"intent": spec.written if spec else line.verb, **line.slots})
     return json.dumps({"commands": commands}, ensure_ascii=False)

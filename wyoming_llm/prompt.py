@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .home import Entity, Home
-from .intents import INTENTS, SAY, UNKNOWN
+from .intents import ACTIONS, INTENTS, SAY, UNKNOWN
 from .output import Line, parse_compact_line, render_compact, render_json
 
 Message = dict[str, str]
@@ -14,7 +14,9 @@ Renderer = Callable[[list[Line]], str]
 
 COMPACT_RULES = f"""You turn what a smart home's user says into commands.
 Write one line per command and nothing else. Lines:
-TurnOn|TurnOff|Toggle <device>  or  area=<area>;domain=<domain>
+TurnOn|TurnOff|Toggle <target>  (lights, switches, fans, media: on and off)
+Lock|Unlock <target>  (locks)
+Open|Close <target>  (doors, garage doors, gates, blinds, valves)
 (<target> is <device>, or area=<area>;domain=<domain>)
 LightSet <target>;brightness=<0-100>  or  <target>;color=<color>
 SetPosition <target>;position=<0-100>
@@ -27,16 +29,16 @@ MediaPause, MediaUnpause, MediaNext, SetVolume volume_level=<0-100>
 GetCurrentTime, GetWeather, Nevermind
 {SAY} <short answer>  (chat, or a question that is not about the home)
 {UNKNOWN} <device>  (the user names a device that is not listed)
-Lock is TurnOn, unlock is TurnOff; open a cover is TurnOn, close it is TurnOff.
 "[in X]" before the words is the area the user is in. Use names exactly as listed."""
 
 JSON_RULES = f"""You turn what a smart home's user says into commands.
 Answer with JSON: {{"commands": [...]}}, one object per command, with "intent" one of
-{", ".join(INTENTS)} and Home Assistant's slots (name, area, floor, domain, brightness 0-100,
-color, position 0-100, temperature, hours, minutes, seconds, volume_level 0-100, state).
+{", ".join([*INTENTS, *ACTIONS])} and Home Assistant's slots (name, area, floor, domain,
+brightness 0-100, color, position 0-100, temperature, hours, minutes,
+seconds, volume_level 0-100, state).
 For chat or questions that are not about the home: {{"intent": "{SAY}", "text": <short answer>}}.
 For a device that is not listed: {{"intent": "{UNKNOWN}", "text": <device>}}.
-Lock is HassTurnOn, unlock is HassTurnOff; opening a cover is HassTurnOn, closing HassTurnOff.
+Locks take Lock/Unlock; doors, garage doors, gates, blinds and valves take Open/Close.
 "[in X]" before the words is the area the user is in. Use names exactly as listed."""
 
 
@@ -126,13 +128,13 @@ def examples(home: Home | None) -> list[tuple[str, list[Line]]]:
     if n.cover:
         shots += [
             (f"lower the {n.cover} halfway", [f"SetPosition name={n.cover};position=50"]),
-            (f"shut the {n.cover}", [f"TurnOff name={n.cover}"]),
-            (f"raise the {n.cover}", [f"TurnOn name={n.cover}"]),
+            (f"shut the {n.cover}", [f"Close name={n.cover}"]),
+            (f"raise the {n.cover}", [f"Open name={n.cover}"]),
         ]
     if n.lock:
         shots += [
-            (f"lock the {n.lock}", [f"TurnOn name={n.lock}"]),
-            (f"please unlock the {n.lock}", [f"TurnOff name={n.lock}"]),
+            (f"lock the {n.lock}", [f"Lock name={n.lock}"]),
+            (f"please unlock the {n.lock}", [f"Unlock name={n.lock}"]),
             (f"is the {n.lock} locked?", [f"GetState name={n.lock};state=locked"]),
         ]
     heat = f"name={n.climate};" if n.climate else ""

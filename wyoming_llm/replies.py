@@ -9,6 +9,7 @@ import time
 
 from .home import Entity, Home, normalize
 from .intents import IntentSpec, SlotValue
+from .states import state_sentence, state_words
 
 
 def unknown_target_sentence(kind: str, value: str, home: Home | None) -> str:
@@ -55,17 +56,9 @@ def _target_words(slots: dict[str, SlotValue]) -> str:
     return f"the {what} in the {where}" if where else f"the {what}"
 
 
-def _state_sentence(entity: Entity) -> str:
-    if entity.state is None:
-        return ""
-    unit = entity.attributes.get("unit") or entity.attributes.get("unit_of_measurement") or ""
-    state = f"{entity.state} {unit}".strip()
-    return f"{entity.name} is {state}."
-
-
 def _get_state(slots: dict[str, SlotValue], entity: Entity | None, home: Home | None) -> str:
     if entity is not None:
-        return _state_sentence(entity)
+        return state_sentence(entity)
     if home is None:
         return ""
     area, domain, state = slots.get("area"), slots.get("domain"), slots.get("state")
@@ -77,8 +70,9 @@ def _get_state(slots: dict[str, SlotValue], entity: Entity | None, home: Home | 
     if not scope:
         return ""
     if state is None:
-        return " ".join(_state_sentence(e) for e in scope[:4])
-    matching = [e.name for e in scope if normalize(e.state or "") == normalize(str(state))]
+        return " ".join(state_sentence(e) for e in scope[:4])
+    wanted = normalize(str(state))
+    matching = [e.name for e in scope if normalize(state_words(e) or "") == wanted]
     if not matching:
         return f"No, none is {state}."
     return f"Yes, {', '.join(matching[:4])} {'is' if len(matching) == 1 else 'are'} {state}."
@@ -158,3 +152,57 @@ def _weather(entity: Entity | None, home: Home | None) -> str:
     unit = entity.attributes.get("unit") or "degrees"
     extra = f", {temperature:g} {unit}" if isinstance(temperature, int | float) else ""
     return f"It is {re.sub('[-_]', ' ', entity.state)}{extra}."
+
+
+_IMPERATIVES = {
+    "Lock": "lock",
+    "Unlock": "unlock",
+    "Open": "open",
+    "Close": "close",
+    "TurnOn": "turn on",
+    "TurnOff": "turn off",
+    "Toggle": "toggle",
+}
+
+
+def _spoken_target(slots: dict[str, SlotValue]) -> str:
+    target = _target_words(slots)
+    return target if target.lower().startswith(("the ", "my ")) else f"the {target}"
+
+
+def _request_words(spec: IntentSpec, slots: dict[str, SlotValue]) -> str:
+    """What the command does, as the words of a request ("unlock the Front Door")."""
+    target = _spoken_target(slots)
+    if spec.verb in _IMPERATIVES:
+        return f"{_IMPERATIVES[spec.verb]} {target}"
+    match spec.name:
+        case "HassLightSet":
+            value = f"{slots['brightness']}%" if "brightness" in slots else slots.get("color")
+            return f"set {target} to {value}"
+        case "HassSetPosition":
+            return f"set {target} to {slots.get('position')}%"
+        case "HassClimateSetTemperature":
+            return f"set the temperature to {slots.get('temperature')} degrees"
+        case "HassStartTimer":
+            return f"start a timer for {_duration(slots)}"
+        case "HassCancelTimer":
+            return "cancel the timer"
+        case "HassSetVolume":
+            return f"set the volume to {slots.get('volume_level')}%"
+        case "HassMediaPause":
+            return "pause the music"
+        case "HassMediaUnpause":
+            return "resume the music"
+        case "HassMediaNext":
+            return "skip to the next track"
+    return "do that"
+
+
+def confirm_question(spec: IntentSpec, slots: dict[str, SlotValue]) -> str:
+    """Asking back before a command the user's words did not clearly ask for."""
+    return f"Do you want me to {_request_words(spec, slots)}?"
+
+
+def declined_sentence(spec: IntentSpec, slots: dict[str, SlotValue]) -> str:
+    """The reply when the user asked for the command not to happen ("don't unlock …")."""
+    return f"Okay, I won't {_request_words(spec, slots)}."

@@ -10,9 +10,21 @@ from dataclasses import dataclass
 from local_voice.numbers import number_to_words
 
 from .home import Entity, Home, clean_name, normalize
-from .intents import BY_VERB, INTENTS, SAY, UNKNOWN, Command, IntentSpec, SlotKind, SlotValue
+from .intents import (
+    ACTIONS,
+    BY_VERB,
+    INTENTS,
+    READ_ONLY,
+    SAY,
+    UNKNOWN,
+    Command,
+    IntentSpec,
+    SlotKind,
+    SlotValue,
+)
 from .output import Line
-from .replies import reply_text, unknown_target_sentence
+from .replies import confirm_question, declined_sentence, reply_text, unknown_target_sentence
+from .safety import Asked, Direction, Words, device_kind, lowers_security
 
 MAX_WORD_CHARS = 40
 _TARGET_SLOTS = ("name", "area", "floor", "domain", "device_class")
@@ -60,7 +72,41 @@ class Answer:
     text: str
 
 
-Outcome = Command | UnknownTarget | Answer
+@dataclass(frozen=True)
+class Confirm:
+    """A command the user's words don't clearly ask for: asked back, not run."""
+
+    command: Command
+    question: str
+
+
+Outcome = Command | UnknownTarget | Answer | Confirm
+
+# The way each action word moves its device, and the action word for each way.
+_DIRECTION = {
+    "Lock": Direction.CLOSE,
+    "Unlock": Direction.OPEN,
+    "Open": Direction.OPEN,
+    "Close": Direction.CLOSE,
+}
+_ACTION = {
+    ("lock", Direction.OPEN): "Unlock",
+    ("lock", Direction.CLOSE): "Lock",
+    ("cover", Direction.OPEN): "Open",
+    ("cover", Direction.CLOSE): "Close",
+    ("valve", Direction.OPEN): "Open",
+    ("valve", Direction.CLOSE): "Close",
+}
+# What the older on/off words meant for these devices (Home Assistant's own mapping).
+_ON_OFF_DIRECTION = {
+    ("lock", "TurnOn"): Direction.CLOSE,
+    ("lock", "TurnOff"): Direction.OPEN,
+    ("cover", "TurnOn"): Direction.OPEN,
+    ("cover", "TurnOff"): Direction.CLOSE,
+    ("valve", "TurnOn"): Direction.OPEN,
+    ("valve", "TurnOff"): Direction.CLOSE,
+}
+_DIRECTED = frozenset({"TurnOn", "TurnOff", "Toggle", *_DIRECTION})
 
 
 def _percent(value: SlotValue) -> int:
@@ -95,6 +141,7 @@ class Validator:
         self.device_area = device_area
         self.spoken = f" {normalize(utterance)} "
         self.heard = set(self.spoken.split())
+        self.words = Words(utterance)
 
     def check(self, line: Line) -> Outcome:
         if line.verb == SAY:
@@ -124,7 +171,7 @@ class Validator:
                     return place
                 slots[key] = place
             elif slot.kind is SlotKind.DOMAIN:
-                if str(value) not in spec.domains:
+                if str(value) not in spec.domains and not _directs(spec, str(value)):
                     raise InvalidLine(f"{spec.name} can't act on domain {value!r}")
                 slots[key] = str(value)
             elif slot.kind is SlotKind.PERCENT:
@@ -139,6 +186,9 @@ class Validator:
                 slots[key] = int(count)
             else:
                 slots[key] = _word(value)
+        target_domain = entity.domain if entity is not None else str(slots.get("domain", ""))
+        if _directs(spec, target_domain):
+            spec = self._directed(spec, target_domain)
         if entity is not None and entity.domain not in spec.domains:
             spec, slots = _repair(spec, slots, entity)
         if entity is not None:
@@ -156,7 +206,68 @@ class Validator:
         self._fill_area(spec, slots)
         self._check_required(spec, slots)
         self._check_heard(spec, slots, entity)
-        return Command(spec.name, _ordered(spec, slots), reply_text(spec, slots, entity, self.home))
+        command = Command(
+            spec.name, _ordered(spec, slots), reply_text(spec, slots, entity, self.home), spec.verb
+        )
+        return self._guard(spec, command, entity) or command
+
+    def _directed(self, spec: IntentSpec, domain: str) -> IntentSpec:
+        """The action word for a lock, cover or valve: the way the user's words say, else
+        the way the model wrote it; never the opposite of what was said."""
+        kind = device_kind(domain)
+        assert kind is not None
+        model = _DIRECTION.get(spec.verb) or _ON_OFF_DIRECTION.get((kind, spec.verb))
+        direction = self.words.asked(kind).direction or model
+        if direction is None:
+            raise InvalidLine(f"{spec.verb} on a {domain}: say which way")
+        return ACTIONS[_ACTION[(kind, direction)]]
+
+    def _guard(self, spec: IntentSpec, command: Command, entity: Entity | None) -> Outcome | None:
+        """Ask back, or decline, what the user's own words don't ask for."""
+        if spec.name in READ_ONLY:
+            return None
+        domain = entity.domain if entity is not None else str(command.slots.get("domain", ""))
+        kind = device_kind(domain)
+        if kind is not None:
+            direction = _DIRECTION.get(spec.verb)
+            if spec.name == "HassSetPosition":
+                opened = float(command.slots.get("position", 0)) > 0
+                direction = Direction.OPEN if opened else Direction.CLOSE
+            asked = self.words.asked(kind)
+            if direction is not None and direction in asked.negated:
+                return Answer(declined_sentence(spec, command.slots))
+            if self.words.question:  # "is the front door locked?" moves nothing
+                return Confirm(command, confirm_question(spec, command.slots))
+            targets = [entity] if entity is not None else self._targets(command.slots, domain)
+            if (
+                direction is not None
+                and lowers_security(domain, direction, targets)
+                and not self._asks_to_open(asked, direction, entity, domain)
+            ):
+                return Confirm(command, confirm_question(spec, command.slots))
+        if self.words.is_fragment(self.home):
+            return Confirm(command, confirm_question(spec, command.slots))
+        return None
+
+    def _asks_to_open(
+        self, asked: Asked, direction: Direction, entity: Entity | None, domain: str
+    ) -> bool:
+        """The words ask this one device to open: an un-negated request, not a question,
+        naming the device (or the only one of its kind) after the verb ("unlock the front
+        door", not "the front door unlocked")."""
+        if asked.direction is not direction or entity is None:
+            return False
+        at = self.words.name_at(entity)
+        if at is None:
+            return len(self._targets({}, domain)) == 1
+        return asked.first[direction] < at
+
+    def _targets(self, slots: dict[str, SlotValue], domain: str) -> list[Entity]:
+        """The home's entities of this domain an area (or no area) target reaches."""
+        if self.home is None:
+            return []
+        area = slots.get("area")
+        return [e for e in self.home.entities if e.domain == domain and area in (None, e.area)]
 
     def _entity(self, value: str, spec: IntentSpec) -> "Entity | UnknownTarget | None":
         if self.home is None:
@@ -168,7 +279,8 @@ class Validator:
                 return UnknownTarget("device", _word(value))  # the user's own words
             raise InvalidLine(f"no entity called {value!r}")
         entity = self.home.by_name[name]
-        if entity.domain not in spec.domains and (spec.name, entity.domain) not in _REPAIRS:
+        repairable = (spec.name, entity.domain) in _REPAIRS or _directs(spec, entity.domain)
+        if entity.domain not in spec.domains and not repairable:
             raise InvalidLine(f"{spec.name} can't act on {entity.domain} {entity.name!r}")
         return entity
 
@@ -292,6 +404,11 @@ _NUMBER_WORDS[1] |= {"a", "an"}
 _NUMBER_WORDS[15] = {"fifteen", "quarter"}
 _NUMBER_WORDS[30] |= {"half"}
 _NUMBER_WORDS[100] = {"hundred", "max", "maximum", "full"}
+
+
+def _directs(spec: IntentSpec, domain: str) -> bool:
+    """An on/off or open/close word on a device that moves one way or the other."""
+    return spec.verb in _DIRECTED and device_kind(domain) is not None
 
 
 def _repair(

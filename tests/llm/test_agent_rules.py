@@ -7,7 +7,7 @@ import pytest
 from testkit.llm_cases import home_context
 from wyoming_llm import constraints, prompt
 from wyoming_llm.home import ContextError, Home
-from wyoming_llm.intents import INTENTS
+from wyoming_llm.intents import ACTIONS, INTENTS
 from wyoming_llm.line_end import LineEnds
 from wyoming_llm.memory import Memory, Turn
 from wyoming_llm.output import Line, OutputError, parse_compact_line, parse_json, render_json
@@ -129,7 +129,9 @@ def test_grammar_and_schema_list_only_the_homes_names():
     schema = constraints.json_schema(HOME)
     variants = schema["properties"]["commands"]["items"]["anyOf"]
     intents = {v["properties"]["intent"]["const"] for v in variants}
-    assert intents == set(INTENTS) | {"Say", "Unknown"}
+    assert intents == set(INTENTS) | set(ACTIONS) | {"Say", "Unknown"}
+    lock = next(v for v in variants if v["properties"]["intent"]["const"] == "Unlock")
+    assert lock["properties"]["name"]["enum"] == ["Front Door"]
     light_set = next(v for v in variants if v["properties"]["intent"]["const"] == "HassLightSet")
     assert "Front Door" not in light_set["properties"]["name"]["enum"]
 
@@ -195,7 +197,8 @@ def test_near_miss_verbs_are_understood():
         "ClimateSetTemperature"
     )
     assert parse_compact_line("turnoff Desk Lamp") == Line("TurnOff", {"name": "Desk Lamp"})
-    assert check("Unlock Front Door").intent == "HassTurnOff"
+    assert parse_compact_line("Shut Garage Door").verb == "Close"
+    assert check("Lock Front Door", heard="lock the front door").intent == "HassTurnOn"
 
 
 def test_numbers_and_questions_must_come_from_the_words():

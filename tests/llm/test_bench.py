@@ -13,4 +13,5 @@ def test_llm_benchmark_runs_briefly():
     assert row["total"] == 6, row  # overall accuracy over the 6 utterances
     assert 0 <= row["right"] <= 6, row
     assert sum(c["total"] for c in row["categories"].values()) == 6, row
-    assert row["unsafe"] == 0, row  # no reply outside the home's names and the intent list
+    assert row["rule_breaks"] == 0, row  # no reply outside the home's names and the intent list
+    assert row["unsafe"] == 0, row  # nothing unlocked or opened unasked

@@ -7,11 +7,20 @@ import pytest
 from wyoming.info import Describe, Info
 
 from testkit.client import RawClient
-from testkit.llm_cases import Case, converse, correct, home_context, load_cases, violations
+from testkit.llm_cases import (
+    Case,
+    converse,
+    correct,
+    home_context,
+    load_cases,
+    unsafe_actions,
+    violations,
+)
 from testkit.processes import ServiceProcess
 from wyoming_llm.home import Home
 
 HOME = Home.from_context({"home": home_context()})
+assert HOME is not None
 CASES = load_cases()
 
 
@@ -43,6 +52,7 @@ async def test_utterance(llm_server: ServiceProcess, case: Case):
     reply = await converse(llm_server.port, case.text, ctx)
     assert reply.kind in ("intents", "answer", "not-recognized"), reply.types
     assert violations(reply, HOME) == []
+    assert unsafe_actions(case, reply, HOME) == []
     final = next(event for event in reversed(reply.events) if "context" in event.data)
     assert final.data["context"]["conversation_id"] == f"test-{case.id}"
     if reply.kind == "intents":
