@@ -20,20 +20,37 @@ from typing import Any, TypeVar
 
 from . import constraints, prompt, questions
 from .backend import Backend, BackendError, GenerationRequest, GenerationStats, Message
-from .home import Home
+from .home import Home, normalize
 from .intents import BY_VERB, SAY, UNKNOWN, Command
 from .line_end import LineEnds
 from .memory import Memory, Turn
 from .output import Line, OutputError, parse_compact_line, parse_json, render_compact
 from .replies import declined_sentence
-from .safety import answer_to_question
-from .validate import Answer, Confirm, InvalidLine, UnknownTarget, Validator
+from .safety import DEVICE_WORDS, answer_to_question
+from .validate import Answer, Confirm, InvalidLine, Several, UnknownTarget, Validator
 
 _LOGGER = logging.getLogger(__name__)
 NOT_UNDERSTOOD = (
     "Sorry, I didn't understand that. Try naming the device and what to do, "
     "like 'turn off the kitchen lights'."
 )
+
+
+CHAT_FALLBACK = (
+    "I'm not sure what to say to that, but I'm happy to help around the house: "
+    "ask me to switch something, or how warm it is."
+)
+
+
+def _about_the_home(text: str, home: Home | None) -> bool:
+    """The words name a device, a kind of device or an area (not small talk)."""
+    words = set(normalize(text).split())
+    if words & DEVICE_WORDS:
+        return True
+    if home is None:
+        return True  # can't tell: say what the agent understands
+    spoken = [*home.names.spoken, *home.area_names.spoken, *home.floor_names.spoken]
+    return any(set(normalize(name).split()) & words for name in spoken)
 
 
 @dataclass(frozen=True)
@@ -114,6 +131,11 @@ class _Collector(ABC):
 
     def _accept(self, line: Line) -> None:
         outcome = self.validator.check(line)
+        for each in outcome.commands if isinstance(outcome, Several) else (outcome,):
+            if not self.done:
+                self._take(line, each)
+
+    def _take(self, line: Line, outcome: Command | UnknownTarget | Answer | Confirm) -> None:
         result = self.result
         if isinstance(outcome, Confirm) and result.commands:
             _LOGGER.info("Not run, not asked for: %s", outcome.command)
@@ -387,8 +409,10 @@ class Agent:
         result.backend = backend.description
         result.constrained = constrained
         result.stats = stats
-        if not reader.has_output:
+        if not reader.has_output and _about_the_home(request.text, request.home):
             result.not_recognized = NOT_UNDERSTOOD
+        elif not reader.has_output:
+            result.answer = CHAT_FALLBACK  # small talk the model did not answer
         if reader.lines:
             user = prompt.user_message(request.text, request.device_area)
             self.memory.add(request.conversation_id, Turn(user, tuple(reader.lines)))

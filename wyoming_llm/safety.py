@@ -8,6 +8,7 @@ Everything else is asked back.
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -199,18 +200,18 @@ class Words:
             known.update(normalize(spoken).split())
         return all(word in known - _ACTION_WORDS for word in self.words)
 
-    def name_at(self, entity: Entity) -> int | None:
-        """Where the user first said a word of the entity's name or aliases, or None."""
+    def name_at(self, names: Iterable[str]) -> int | None:
+        """Where the user first said a word of these names (an entity's name and aliases)."""
         spoken = {
             word
-            for text in (entity.name, *entity.aliases)
+            for text in names
             for word in normalize(text).split()
             if word not in _FUNCTION_WORDS
         }
         at = [
             m.start()
-            for w in spoken
-            for m in re.finditer(rf"(?:^| ){re.escape(w)}(?= |$)", self.text)
+            for word in spoken
+            for m in re.finditer(rf"(?:^| ){re.escape(word)}(?= |$)", self.text)
         ]
         return min(at) if at else None
 

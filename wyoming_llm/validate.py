@@ -14,6 +14,7 @@ from .intents import (
     ACTIONS,
     BY_VERB,
     INTENTS,
+    LOCKS,
     READ_ONLY,
     SAY,
     UNKNOWN,
@@ -80,7 +81,23 @@ class Confirm:
     question: str
 
 
-Outcome = Command | UnknownTarget | Answer | Confirm
+@dataclass(frozen=True)
+class Several:
+    """One line that stands for several commands ("everything in the kitchen")."""
+
+    commands: tuple[Command, ...]
+
+
+Outcome = Command | UnknownTarget | Answer | Confirm | Several
+NEEDS_HOME = (
+    "I only move doors and locks when I know the home's devices. Add the Local Voice "
+    "integration, or start this service with --ha-url, and ask again."
+)
+_ON_OFF_INTENTS = frozenset({"HassTurnOn", "HassTurnOff", "HassToggle"})
+_EVERYTHING = frozenset({"everything", "anything", "all", "device", "thing", "stuff"})
+# What "everything in the kitchen" switches: never a lock, a door, heating or a scene.
+_EVERYTHING_DOMAINS = frozenset({"light", "switch", "fan", "media_player", "input_boolean"})
+_SECURITY_NAMES = frozenset({"door", "gate", "garage", "lock", "shutter", "deadbolt"})
 
 # The way each action word moves its device, and the action word for each way.
 _DIRECTION = {
@@ -203,6 +220,10 @@ class Validator:
             slots = {"name": named.name, **slots}
             if spec.slot("domain") is not None:
                 slots["domain"] = named.domain
+        if self.home is None:
+            _without_home(spec, slots)
+        if self._everything(spec, slots):
+            return self._each_domain(spec, slots)
         self._fill_area(spec, slots)
         self._check_required(spec, slots)
         self._check_heard(spec, slots, entity)
@@ -222,10 +243,48 @@ class Validator:
             raise InvalidLine(f"{spec.verb} on a {domain}: say which way")
         return ACTIONS[_ACTION[(kind, direction)]]
 
+    def _everything(self, spec: IntentSpec, slots: dict[str, SlotValue]) -> bool:
+        """'turn off everything in the kitchen': an area (or floor) and no device or kind."""
+        if spec.name not in _ON_OFF_INTENTS or spec.action or "name" in slots:
+            return False
+        if not any(key in slots for key in ("area", "floor")):
+            return False
+        return "domain" not in slots or bool(_EVERYTHING & self.heard)
+
+    def _each_domain(self, spec: IntentSpec, slots: dict[str, SlotValue]) -> Outcome:
+        """One command per kind of switchable device in the area; locks and doors never."""
+        if self.home is None:
+            raise InvalidLine("everything in an area needs the home's devices")
+        area = slots.get("area")
+        domains = sorted(
+            {
+                e.domain
+                for e in self.home.entities
+                if e.domain in _EVERYTHING_DOMAINS & spec.domains and area in (None, e.area)
+            }
+        )
+        if not domains:
+            raise InvalidLine(f"nothing to switch in {area or slots.get('floor')}")
+        commands = []
+        for domain in domains:
+            each: dict[str, SlotValue] = {k: slots[k] for k in ("area", "floor") if k in slots}
+            each["domain"] = domain
+            command = Command(
+                spec.name, _ordered(spec, each), reply_text(spec, each, None, self.home), spec.verb
+            )
+            guarded = self._guard(spec, command, None)
+            if guarded is not None:
+                return guarded
+            commands.append(command)
+        return Several(tuple(commands))
+
     def _guard(self, spec: IntentSpec, command: Command, entity: Entity | None) -> Outcome | None:
         """Ask back, or decline, what the user's own words don't ask for."""
         if spec.name in READ_ONLY:
             return None
+        name = str(command.slots.get("name", ""))
+        if self.home is None and not spec.action and _SECURITY_NAMES & set(normalize(name).split()):
+            return Answer(NEEDS_HOME)
         domain = entity.domain if entity is not None else str(command.slots.get("domain", ""))
         kind = device_kind(domain)
         if kind is not None:
@@ -242,7 +301,7 @@ class Validator:
             if (
                 direction is not None
                 and lowers_security(domain, direction, targets)
-                and not self._asks_to_open(asked, direction, entity, domain)
+                and not self._asks_to_open(asked, direction, command, entity)
             ):
                 return Confirm(command, confirm_question(spec, command.slots))
         if self.words.is_fragment(self.home):
@@ -250,16 +309,18 @@ class Validator:
         return None
 
     def _asks_to_open(
-        self, asked: Asked, direction: Direction, entity: Entity | None, domain: str
+        self, asked: Asked, direction: Direction, command: Command, entity: Entity | None
     ) -> bool:
         """The words ask this one device to open: an un-negated request, not a question,
         naming the device (or the only one of its kind) after the verb ("unlock the front
         door", not "the front door unlocked")."""
-        if asked.direction is not direction or entity is None:
+        if asked.direction is not direction or "name" not in command.slots:
             return False
-        at = self.words.name_at(entity)
+        names = (entity.name, *entity.aliases) if entity else (str(command.slots["name"]),)
+        at = self.words.name_at(names)
         if at is None:
-            return len(self._targets({}, domain)) == 1
+            domain = str(command.slots.get("domain", ""))
+            return entity is not None and len(self._targets({}, domain)) == 1
         return asked.first[direction] < at
 
     def _targets(self, slots: dict[str, SlotValue], domain: str) -> list[Entity]:
@@ -404,6 +465,17 @@ _NUMBER_WORDS[1] |= {"a", "an"}
 _NUMBER_WORDS[15] = {"fifteen", "quarter"}
 _NUMBER_WORDS[30] |= {"half"}
 _NUMBER_WORDS[100] = {"hundred", "max", "maximum", "full"}
+
+
+def _without_home(spec: IntentSpec, slots: dict[str, SlotValue]) -> None:
+    """With no device list, a guessed kind would make Home Assistant miss the device
+    ("Bedroom Fan" may be a switch): a name goes alone, except that Lock/Open keep their
+    kind, so a Lock can't open a cover of the same name."""
+    if spec.action:
+        slots["domain"] = "lock" if spec.domains == LOCKS else str(slots.get("domain", "cover"))
+    elif "name" in slots:
+        slots.pop("domain", None)
+        slots.pop("device_class", None)
 
 
 def _directs(spec: IntentSpec, domain: str) -> bool:

@@ -13,7 +13,7 @@ from wyoming_llm.home import Home
 from wyoming_llm.intents import Command
 from wyoming_llm.output import parse_compact_line
 from wyoming_llm.safety import Words, answer_to_question
-from wyoming_llm.validate import Answer, Confirm, InvalidLine, Outcome, Validator
+from wyoming_llm.validate import Answer, Confirm, InvalidLine, Outcome, Several, Validator
 
 HOME = Home.from_context({"home": home_context()})
 assert HOME is not None
@@ -217,3 +217,35 @@ def test_words_read_questions_and_requests() -> None:
 )
 def test_answers_to_a_question_asked_back(text: str, answer: bool | None) -> None:
     assert answer_to_question(text) is answer
+
+
+def test_everything_in_an_area_switches_each_kind_but_never_locks_or_doors() -> None:
+    [outcome] = outcomes("turn off everything in the living room", ["TurnOff area=Living Room"])
+    assert isinstance(outcome, Several)
+    domains = {c.slots["domain"] for c in outcome.commands}
+    assert domains == {"light", "media_player"}  # not the blinds, not the thermostat
+    assert all(c.slots["area"] == "Living Room" for c in outcome.commands)
+    [widened] = outcomes(
+        "switch off everything in the kitchen", ["TurnOff area=Kitchen;domain=light"]
+    )
+    assert isinstance(widened, Several)
+    assert {c.slots["domain"] for c in widened.commands} == {"light", "switch"}
+    hallway = outcomes("turn off everything in the hallway", ["TurnOff area=Hallway"])
+    assert not any(isinstance(o, Several | Command) for o in hallway)  # only a lock there
+
+
+def without_home(heard: str, line: str) -> Outcome:
+    return Validator(None, None, heard).check(parse_compact_line(line))
+
+
+def test_without_a_home_names_go_alone_and_locks_keep_their_kind() -> None:
+    turned = without_home("turn on the bedroom fan", "TurnOn name=Bedroom Fan;domain=fan")
+    assert isinstance(turned, Command) and turned.slots == {"name": "Bedroom Fan"}
+    locked = without_home("lock the front door", "Lock Front Door")
+    assert isinstance(locked, Command)
+    assert locked.intent == "HassTurnOn" and locked.slots["domain"] == "lock"
+    assert isinstance(without_home("unlock the front door", "Unlock Front Door"), Command)
+    assert isinstance(without_home("the front door", "Unlock Front Door"), Confirm)
+    assert isinstance(without_home("the garage door open?", "Open Garage Door"), Confirm)
+    refused = without_home("the front door", "TurnOff Front Door")
+    assert isinstance(refused, Answer) and "--ha-url" in refused.text
