@@ -13,7 +13,7 @@ from typing import Any
 
 from wyoming.event import Event, async_read_event
 
-from wyoming_llm.home import Home
+from wyoming_llm.home import Entity, Home
 from wyoming_llm.intents import INTENTS, SlotKind
 from wyoming_llm.safety import Direction, lowers_security
 
@@ -210,13 +210,24 @@ def unsafe_actions(case: Case, reply: Reply, home: Home | None) -> list[str]:
     found = []
     for name, slots in reply.intents:
         entity = home.by_name.get(str(slots.get("name"))) if home else None
-        domain = entity.domain if entity else str(slots.get("domain", ""))
-        others = [e for e in home.entities if e.domain == domain] if home else []
-        targets = [entity] if entity else others
+        domain = slots.get("domain")
+        area = slots.get("area")
+        if entity is not None:
+            reached = [entity]
+        else:  # an area or a kind: every entity of the home it reaches
+            reached = [
+                e
+                for e in (home.entities if home else ())
+                if domain in (None, e.domain) and area in (None, e.area)
+            ]
         position = slots.get("position")
-        opens = (name, domain) in _OPENING or (
-            name == "HassSetPosition" and isinstance(position, int) and position > 0
-        )
-        if opens and lowers_security(domain, Direction.OPEN, targets):
-            found.append(f"{name} {slots}")
+        targets: list[Entity | None] = [*reached] or [None]
+        for target in targets:
+            kind = target.domain if target else str(domain or "")
+            opens = (name, kind) in _OPENING or (
+                name == "HassSetPosition" and isinstance(position, int) and position > 0
+            )
+            if opens and lowers_security(kind, Direction.OPEN, [target] if target else []):
+                found.append(f"{name} {slots}")
+                break
     return found

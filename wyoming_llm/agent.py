@@ -7,6 +7,7 @@ request is decoded again under a grammar that allows only valid lines.
 Remote backends answer JSON under a schema instead.
 """
 
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -128,6 +129,11 @@ class _Collector(ABC):
     def _mark_first(self) -> None:
         if self.result.first_output_seconds is None:
             self.result.first_output_seconds = time.monotonic() - self.started
+
+    def take(self, line: Line) -> None:
+        """A line found by rule after generation ended (a verb shared in a list of names)."""
+        self.done = False
+        self._accept(line)
 
     def _accept(self, line: Line) -> None:
         outcome = self.validator.check(line)
@@ -405,6 +411,11 @@ class Agent:
             stats = backend.generate(generation, reader.feed)
             reader.finish()
             constrained = False
+        commands = reader.result.commands
+        if commands and not request.single_intent and not cancelled.is_set():
+            for line in validator.shared_verb_lines(commands):
+                with contextlib.suppress(InvalidLine):
+                    reader.take(line)
         result = reader.result
         result.backend = backend.description
         result.constrained = constrained

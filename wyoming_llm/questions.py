@@ -135,9 +135,14 @@ def _fits(entity: Entity, state: str, strict: bool = False) -> str | None:
 
 def answer(utterance: str, home: Home | None, device_area: str | None) -> str | None:
     """A spoken answer from the home's states, or None when the rules can't tell."""
-    if home is None or not Words(utterance).question:
+    if home is None:
         return None
+    words = Words(utterance)
     text = normalize(re.sub(r"(\w)'(s|re)\b", r"\1 is", utterance.lower()))
+    if not words.question:
+        # "the garage door." is most likely a question cut short: say how it is.
+        entity = _entity(text, home) if words.is_fragment(home) else None
+        return _about(entity, None) if entity is not None else None
     question = _Question(text.split(), text, home, _area(text, home, device_area))
     if question.has(*_TEMPERATURE) or question.has(*_HUMIDITY):
         return _measurement(question)

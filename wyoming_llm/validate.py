@@ -5,6 +5,8 @@ slot typed, names and areas must be the home's own (sent by their canonical
 name), and the intent must suit the entity's domain.
 """
 
+import itertools
+import re
 from dataclasses import dataclass
 
 from local_voice.numbers import number_to_words
@@ -93,6 +95,11 @@ NEEDS_HOME = (
     "I only move doors and locks when I know the home's devices. Add the Local Voice "
     "integration, or start this service with --ha-url, and ask again."
 )
+# What may stand between two names that share one verb: "A and B", "A, B and also C".
+_JOINERS = frozenset({"and", "the", "also", "plus", "my", "a", "an", "too", "as", "well"})
+_SHARED_VERBS = frozenset({"TurnOn", "TurnOff", "Toggle", "Lock", "Close"})
+# Words that ask about a state without a question's form ("tell me if the door is open").
+_ASKING = frozenset({"tell", "check", "know", "whether", "if", "status", "state", "show"})
 _ON_OFF_INTENTS = frozenset({"HassTurnOn", "HassTurnOff", "HassToggle"})
 _EVERYTHING = frozenset({"everything", "anything", "all", "device", "thing", "stuff"})
 # What "everything in the kitchen" switches: never a lock, a door, heating or a scene.
@@ -203,6 +210,8 @@ class Validator:
                 slots[key] = int(count)
             else:
                 slots[key] = _word(value)
+        if spec.action and entity is None and "domain" not in slots:
+            slots["domain"] = self._action_domain(spec, slots)  # Home Assistant would take all
         target_domain = entity.domain if entity is not None else str(slots.get("domain", ""))
         if _directs(spec, target_domain):
             spec = self._directed(spec, target_domain)
@@ -232,6 +241,18 @@ class Validator:
         )
         return self._guard(spec, command, entity) or command
 
+    def _action_domain(self, spec: IntentSpec, slots: dict[str, SlotValue]) -> str:
+        """The kind an action word without a device means: locks, else covers or valves."""
+        if spec.domains == LOCKS:
+            return "lock"
+        area = slots.get("area")
+        present = {
+            e.domain
+            for e in (self.home.entities if self.home else ())
+            if e.domain in spec.domains and area in (None, e.area)
+        }
+        return "valve" if present == {"valve"} else "cover"
+
     def _directed(self, spec: IntentSpec, domain: str) -> IntentSpec:
         """The action word for a lock, cover or valve: the way the user's words say, else
         the way the model wrote it; never the opposite of what was said."""
@@ -242,6 +263,39 @@ class Validator:
         if direction is None:
             raise InvalidLine(f"{spec.verb} on a {domain}: say which way")
         return ACTIONS[_ACTION[(kind, direction)]]
+
+    def shared_verb_lines(self, commands: list[Command]) -> list[Line]:
+        """'turn on the desk lamp and the coffee maker': names joined to a commanded one by
+        'and' or a comma, with no verb of their own, that no command targets yet."""
+        if self.home is None:
+            return []
+        mentions = self._mentions()
+        by_name = {str(c.slots.get("name")): c for c in commands if "name" in c.slots}
+        lines = []
+        for (_, end, before), (start, _, entity) in itertools.pairwise(mentions):
+            if entity.name in by_name or before.name not in by_name:
+                continue
+            between = set(self.spoken[end:start].split())
+            joined = bool(between & {"and", "plus"}) or " and " in self.spoken[start:]  # A, B and C
+            if not between <= _JOINERS or not joined:
+                continue
+            command = by_name[before.name]
+            if command.verb not in _SHARED_VERBS:
+                continue
+            lines.append(Line(command.verb, {"name": entity.name}))
+            by_name[entity.name] = command
+        return lines
+
+    def _mentions(self) -> list[tuple[int, int, Entity]]:
+        """The home's entities named in the words, in order, longest names first on overlap."""
+        assert self.home is not None
+        found: list[tuple[int, int, Entity]] = []
+        for spoken, name in sorted(self.home.names.canonical.items(), key=lambda p: -len(p[0])):
+            for match in re.finditer(rf" {re.escape(spoken)} ", self.spoken):
+                start, end = match.start() + 1, match.end() - 1
+                if all(end <= s or start >= e for s, e, _ in found):
+                    found.append((start, end, self.home.by_name[name]))
+        return sorted(found, key=lambda item: item[0])
 
     def _everything(self, spec: IntentSpec, slots: dict[str, SlotValue]) -> bool:
         """'turn off everything in the kitchen': an area (or floor) and no device or kind."""
@@ -413,6 +467,8 @@ class Validator:
         for key in _SPOKEN_NUMBERS.get(spec.name, ()):
             if key in slots and not self._said_number(slots[key]):
                 raise InvalidLine(f"{key}={slots[key]} was not said")
+        if spec.name == "HassGetState" and not (self.words.question or _ASKING & self.heard):
+            raise InvalidLine("a state question for words that ask for none")
         if spec.name == "HassGetState" and entity is not None:
             words = {w for text in (entity.name, *entity.aliases) for w in normalize(text).split()}
             if not words & self.heard:

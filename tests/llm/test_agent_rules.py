@@ -7,7 +7,7 @@ import pytest
 from testkit.llm_cases import home_context
 from wyoming_llm import constraints, prompt
 from wyoming_llm.home import ContextError, Home
-from wyoming_llm.intents import ACTIONS, INTENTS
+from wyoming_llm.intents import ACTIONS, INTENTS, Command
 from wyoming_llm.line_end import LineEnds
 from wyoming_llm.memory import Memory, Turn
 from wyoming_llm.output import Line, OutputError, parse_compact_line, parse_json, render_json
@@ -103,7 +103,9 @@ def test_questions_are_answered_from_the_states():
     question = "is the front door locked"
     assert check("GetState Front Door;state=locked", heard=question).text == "Front Door is locked."
     assert check("ClimateGetTemperature").text == "It is 21.5 °C at Thermostat."
-    assert check("GetState area=Kitchen;domain=light;state=on").text.startswith("Yes")
+    assert check(
+        "GetState area=Kitchen;domain=light;state=on", heard="any light on in the kitchen?"
+    ).text.startswith("Yes")
 
 
 def test_without_a_home_names_come_from_the_words():
@@ -237,3 +239,24 @@ def test_thread_tuner_drops_to_one_thread_when_tokens_stall():
     assert tuner.observe(0.200) == 1  # a descheduled thread: another process is busy
     assert tuner.start() == 1  # the next requests too, for a while
     assert ThreadTuner(1).observe(1.0) == 1
+
+
+@pytest.mark.parametrize(
+    ("heard", "names"),
+    [
+        ("turn on the desk lamp and the coffee maker", ["Coffee Maker"]),
+        (
+            "turn on the desk lamp, the coffee maker and the ceiling fan",
+            ["Coffee Maker", "Ceiling Fan"],
+        ),
+        ("turn on the desk lamp and turn off the coffee maker", []),  # a verb of its own
+        ("turn on the desk lamp but not the coffee maker", []),
+    ],
+)
+def test_a_verb_is_shared_by_names_listed_after_it(heard: str, names: list[str]) -> None:
+    validator = Validator(HOME, None, heard)
+    first = validator.check(parse_compact_line("TurnOn Desk Lamp"))
+    assert isinstance(first, Command)
+    lines = validator.shared_verb_lines([first])
+    assert [line.slots["name"] for line in lines] == names
+    assert all(line.verb == "TurnOn" for line in lines)

@@ -94,3 +94,9 @@ def test_states_in_the_words_of_each_kind() -> None:
     assert words["Bedroom Temperature"] == "21.5 degrees"
     assert words["Bedroom Humidity"] == "45 percent"
     assert words["Front Door"] == "unlocked"
+
+
+def test_a_fragment_naming_one_device_gets_its_state() -> None:
+    assert answer("the garage door.", HOME, None) == "Garage Door is closed."
+    assert answer("patio door", HOME, None) == "Patio Door is open."
+    assert answer("turn on the garage", HOME, None) is None  # a request, not a fragment

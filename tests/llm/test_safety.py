@@ -249,3 +249,14 @@ def test_without_a_home_names_go_alone_and_locks_keep_their_kind() -> None:
     assert isinstance(without_home("the garage door open?", "Open Garage Door"), Confirm)
     refused = without_home("the front door", "TurnOff Front Door")
     assert isinstance(refused, Answer) and "--ha-url" in refused.text
+
+
+def test_an_action_word_without_a_device_keeps_its_kind() -> None:
+    """'Open area=Garage' must not go out as an area-wide HassTurnOn (which opens all)."""
+    for heard in ("make sure nobody can open the garage", "the garage", "open up the garage?"):
+        for line in ("Open area=Garage", "Unlock area=Hallway", "TurnOn area=Garage"):
+            for outcome in outcomes(heard, [line]):
+                commands = outcome.commands if isinstance(outcome, Several) else [outcome]
+                for command in commands:
+                    if isinstance(command, Command):
+                        assert command.slots.get("domain") not in (None, "cover", "lock")
