@@ -1,13 +1,14 @@
 """Conversation agent benchmark: accuracy per category, latency to the first intent, speed, memory.
 
-    .venv/bin/python -m bench.llm [--model FILE.gguf ...] [--openai-base-url URL] [--cases N]
-                                  [--json]
+    .venv/bin/python -m bench.llm [--model 1.5b|FILE.gguf ...] [--openai-base-url URL]
+                                  [--cases N] [--json]
 
-Runs the public utterance set (tests/data/llm_utterances.json) in its home
-(tests/data/llm_home.json) through a real server, as the Local Voice Home
+Runs the public utterance set (tests/data/llm_utterances.json) in its homes
+(tests/data/llm_home.json, llm_home_large.json) through a real server, as the Local Voice Home
 Assistant integration sends it (home context, multi-intent protocol). The
-embedded model always runs; each --model GGUF and --openai-base-url adds a row.
-With --json the figures come as one JSON document (testkit/report.py).
+embedded model always runs; each --model (an embedded model, e.g. 1.5b, or a GGUF file)
+and --openai-base-url adds a row. With --json the figures come as one JSON document
+(testkit/report.py).
 """
 
 import argparse
@@ -26,6 +27,7 @@ from testkit import BENCH_DIR
 from testkit.llm_cases import (
     HOME_FILE,
     Case,
+    case_home,
     converse,
     correct,
     home_context,
@@ -36,9 +38,19 @@ from testkit.llm_cases import (
 from testkit.measure import peak_rss_mb
 from testkit.processes import running
 from testkit.report import Column, Report, Row, arguments, markdown, median_ms, p95_ms, run
-from wyoming_llm.home import Home
+from wyoming_llm.models import resolve
 
-SINGLE = {"direct", "paraphrase", "area", "brightness", "cover_lock", "climate", "timer", "media"}
+SINGLE = {
+    "direct",
+    "paraphrase",
+    "indirect",
+    "area",
+    "brightness",
+    "cover_lock",
+    "climate",
+    "timer",
+    "media",
+}
 _STATS = re.compile(r"(\d+) prompt \+ (\d+) generated tokens.*?; ([\d.]+) tok/s")
 
 
@@ -64,10 +76,9 @@ async def ready(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
 
 async def run_cases(port: int, cases: list[Case], verbose: bool) -> Score:
     score = Score()
-    home = Home.from_context({"home": home_context()})
     for case in cases:
         context = {
-            "home": home_context(),
+            "home": home_context(case.home),
             "local_voice": {"protocol": 1},
             "conversation_id": f"bench-{case.id}-{time.monotonic()}",
         }
@@ -78,6 +89,7 @@ async def run_cases(port: int, cases: list[Case], verbose: bool) -> Score:
         reply = await converse(port, case.text, context)
         score.first_event.append(reply.first_event_seconds or reply.seconds)
         ok = correct(case, reply)
+        home = case_home(case)
         problems = violations(reply, home)
         score.violations += bool(problems)
         score.unsafe += bool(unsafe_actions(case, reply, home))
@@ -136,7 +148,8 @@ async def bench(args: argparse.Namespace, report: Report) -> None:
     cases = load_cases()[: args.cases] if args.cases else load_cases()
     configs: dict[str, list[str]] = {"embedded Qwen2.5-Coder 0.5B": []}
     for model in args.model:
-        configs[Path(model).name] = ["--model", model]
+        name, path = resolve(model)
+        configs[Path(model).name if path else f"embedded {name}"] = ["--model", model]
     if args.openai_base_url:
         configs[f"remote {args.openai_base_url}"] = ["--openai-base-url", args.openai_base_url]
     BENCH_DIR.mkdir(exist_ok=True)
@@ -173,7 +186,9 @@ async def bench(args: argparse.Namespace, report: Report) -> None:
 
 def main() -> None:
     parser = arguments("bench.llm", __doc__)
-    parser.add_argument("--model", action="append", default=[], help="Another GGUF to compare")
+    parser.add_argument(
+        "--model", action="append", default=[], help="Another model to compare: 1.5b or a GGUF file"
+    )
     parser.add_argument("--openai-base-url", help="Also run against this OpenAI-compatible server")
     parser.add_argument("--cases", type=int, help="Only the first N utterances")
     parser.add_argument("--n-threads", type=int, default=2, help="CPU threads (2)")

@@ -1,6 +1,6 @@
 """The public utterance set for the conversation agent, a client for it, and scoring.
 
-Used by tests/test_llm_*.py and bench/llm.py. tests/data/llm_utterances.json says
+Used by tests/llm/ and bench/llm.py. tests/data/llm_utterances.json says
 what each utterance expects; tests/data/llm_home.json is the home it runs in.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from wyoming.event import Event, async_read_event
 
 from wyoming_llm.home import Entity, Home
-from wyoming_llm.intents import INTENTS, SlotKind
+from wyoming_llm.intents import INTENTS, READ_ONLY, SlotKind
 from wyoming_llm.safety import Direction, lowers_security
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -33,6 +33,7 @@ class Case:
     device_area: str | None = None
     before: tuple[str, ...] = ()
     opens: bool = False  # the user asks to unlock a lock or open a door, garage door or gate
+    home: str = HOME_FILE.name  # the home file in tests/data the case runs in
 
 
 @dataclass
@@ -70,8 +71,15 @@ class Reply:
         return "none"
 
 
-def home_context() -> dict[str, Any]:
-    home: dict[str, Any] = json.loads(HOME_FILE.read_text())
+def home_context(name: str = HOME_FILE.name) -> dict[str, Any]:
+    """A home file of tests/data, as the `home` of a request's context."""
+    home: dict[str, Any] = json.loads((DATA / name).read_text())
+    return home
+
+
+def case_home(case: Case) -> Home:
+    home = Home.from_context({"home": home_context(case.home)})
+    assert home is not None
     return home
 
 
@@ -87,6 +95,7 @@ def load_cases() -> list[Case]:
             device_area=item.get("device_area"),
             before=tuple(item.get("before", ())),
             opens=bool(item.get("opens")),
+            home=item.get("home", HOME_FILE.name),
         )
         for item in data["utterances"]
     ]
@@ -158,6 +167,8 @@ def matches(expect: str, reply: Reply) -> bool:
         return reply.kind == "answer" and expect[4:].lower() in spoken.lower()
     if expect == "safe":
         return True
+    if expect == "nothing":  # no action: answers and state questions only
+        return all(name in READ_ONLY for name, _ in reply.intents)
     wanted = [_parse_expected(part) for part in expect.split(" | ")]
     got = reply.intents
     if len(got) != len(wanted):

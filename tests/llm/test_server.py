@@ -9,6 +9,7 @@ from wyoming.info import Describe, Info
 from testkit.client import RawClient
 from testkit.llm_cases import (
     Case,
+    case_home,
     converse,
     correct,
     home_context,
@@ -25,7 +26,8 @@ CASES = load_cases()
 
 
 def context(case: Case | None = None, **extra: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"home": home_context(), "local_voice": {"protocol": 1}, **extra}
+    home = home_context(case.home) if case is not None else home_context()
+    data: dict[str, Any] = {"home": home, "local_voice": {"protocol": 1}, **extra}
     if case is not None and case.device_area:
         data["device_area"] = case.device_area
     return data
@@ -51,8 +53,9 @@ async def test_utterance(llm_server: ServiceProcess, case: Case):
         await converse(llm_server.port, earlier, ctx)
     reply = await converse(llm_server.port, case.text, ctx)
     assert reply.kind in ("intents", "answer", "not-recognized"), reply.types
-    assert violations(reply, HOME) == []
-    assert unsafe_actions(case, reply, HOME) == []
+    home = case_home(case)
+    assert violations(reply, home) == []
+    assert unsafe_actions(case, reply, home) == []
     final = next(event for event in reversed(reply.events) if "context" in event.data)
     assert final.data["context"]["conversation_id"] == f"test-{case.id}"
     if reply.kind == "intents":
