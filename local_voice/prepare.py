@@ -1,27 +1,27 @@
 """python -m local_voice.prepare: assemble the embedded models of installed services."""
 
-import importlib
-import importlib.util
 import logging
 import sys
+from importlib.metadata import entry_points
+from types import ModuleType
 
 from .models import EmbeddedModel, ModelError, assemble
 
-# Each service module lists its embedded models in EMBEDDED; a module may also have a
-# prepare() function for set-up steps beyond joining package parts.
-MODEL_REGISTRIES = (
-    "wyoming_stt.models",
-    "wyoming_tts.models",
-    "wyoming_wake.models",
-    "wyoming_llm.models",
-)
+# Services register their model module under this entry-point group (pyproject.toml),
+# so the shared core finds them without importing a service by name. A module lists
+# its embedded models in EMBEDDED and may have a prepare() for further set-up steps.
+REGISTRY_GROUP = "local_voice.models"
+
+
+def model_registries() -> list[ModuleType]:
+    """The model modules of every installed service."""
+    return [entry.load() for entry in sorted(entry_points(group=REGISTRY_GROUP), key=str)]
 
 
 def embedded_models() -> list[EmbeddedModel]:
     """The embedded models of every service whose model packages are installed."""
     models: list[EmbeddedModel] = []
-    for name in MODEL_REGISTRIES:
-        registry = importlib.import_module(name)
+    for registry in model_registries():
         models += [model for model in registry.EMBEDDED.values() if model.installed]
     return models
 
@@ -37,14 +37,14 @@ def main() -> int:
             failed = True
         else:
             print(f"Model {model.name}: ready in {path}", file=sys.stderr)
-    for name in MODEL_REGISTRIES:
-        extra_step = getattr(importlib.import_module(name), "prepare", None)
+    for registry in model_registries():
+        extra_step = getattr(registry, "prepare", None)
         if extra_step is None:
             continue
         try:
             extra_step()
         except ModelError as err:
-            print(f"{name}: {err}", file=sys.stderr)
+            print(f"{registry.__name__}: {err}", file=sys.stderr)
             failed = True
     return 1 if failed else 0
 

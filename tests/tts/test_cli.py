@@ -11,7 +11,8 @@ from local_voice.info import describe
 from testkit import ROOT
 from testkit.processes import run_server
 from testkit.tts_client import synthesize
-from wyoming_tts.models import DEFAULT_VOICE, catalog, kokoro_voices_file
+from wyoming_tts.kokoro_voices import kokoro_voices_file
+from wyoming_tts.models import DEFAULT_VOICE, catalog
 
 
 @pytest.fixture(scope="module")
