@@ -1,6 +1,7 @@
 """python -m wyoming_llm: the Local Voice conversation agent server."""
 
 import argparse
+import asyncio
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from local_voice.server import run_service, serve_from_cli
 
 from .agent import Agent
 from .backend import Backend
+from .ha_home import HomeAssistantHome, connection_from_options
 from .handler import LlmEventHandler
 from .home import Home
 from .memory import Memory
@@ -65,6 +67,24 @@ def get_parser() -> argparse.ArgumentParser:
         type=Path,
         help="JSON home context (the contract's `home` object) to warm up with at start "
         "and to use for requests that carry none (e.g. Home Assistant's own Wyoming client)",
+    )
+    parser.add_argument(
+        "--ha-url",
+        help="Load the home (entities exposed to Assist, aliases, areas, states) from this "
+        "Home Assistant, e.g. http://homeassistant.local:8123, for requests that carry none; "
+        "inside a Home Assistant add-on the Supervisor's API is used without this option",
+    )
+    parser.add_argument(
+        "--ha-token-file",
+        type=Path,
+        help="File holding a Home Assistant long-lived access token (for --ha-url)",
+    )
+    parser.add_argument(
+        "--ha-reload",
+        type=float,
+        default=300.0,
+        help="Reload the whole home from Home Assistant this often; states follow its "
+        "events in between (300 s)",
     )
     parser.add_argument("--no-warm-up", action="store_true", help="Skip the warm-up request")
     return parser
@@ -241,17 +261,40 @@ async def main() -> None:
     if args.max_history_turns < 0:
         parser.error("--max-history-turns must be zero or more")
     home = load_home(parser, args.home_file) if args.home_file else None
+    try:
+        connection = connection_from_options(args.ha_url, args.ha_token_file)
+    except ValueError as err:
+        parser.error(str(err))
+    if connection is not None and home is not None:
+        parser.error("--home-file and --ha-url both give the home: choose one")
+    if args.ha_reload < 10:
+        parser.error("--ha-reload must be at least 10 seconds")
     memory = Memory(max_turns=args.max_history_turns, ttl=args.history_seconds)
     service = LlmService(
         build_info(*model_description(args)),
         Settings(timeout=args.timeout, default_home=home),
         lambda: build_agent(args, args.timeout, memory),
     )
+    loader_tasks: set[asyncio.Task[None]] = set()
+
+    def on_listening() -> None:
+        service.start(warm_up=not args.no_warm_up)
+        if connection is None:
+            return
+        loader = HomeAssistantHome(
+            connection,
+            args.ha_reload,
+            on_load=None if args.no_warm_up else service.warm,
+        )
+        service.live_home = lambda: loader.home
+        task = asyncio.get_running_loop().create_task(loader.run(), name="ha-home")
+        loader_tasks.add(task)  # held, so the loop does not drop it
+
     await serve_from_cli(
         parser,
         args,
         lambda reader, writer: LlmEventHandler(reader, writer, service),
-        on_listening=lambda: service.start(warm_up=not args.no_warm_up),
+        on_listening=on_listening,
         on_stop=service.close,
     )
 

@@ -158,7 +158,7 @@ class LlmEventHandler(ServiceEventHandler):
         request = AgentRequest(
             text=" ".join(text.split()),
             conversation_id=conversation_id,
-            home=home or self.service.settings.default_home,
+            home=home or self.service.default_home,
             device_area=clean_name(context.get("device_area")) or None,
             single_intent=not multi,
             history_turns=history_turns,

@@ -17,13 +17,19 @@ PROGRAM_NAME = "local-voice-llm"
 WARM_UP_TEXT = "turn on the light"
 
 
+def _warm_up(agent: Agent, home: Home | None) -> None:
+    """One request whose reply is dropped: it leaves the home's prompt prefix evaluated."""
+    agent.run(AgentRequest(WARM_UP_TEXT, "warm-up", home), lambda _: None, limited=False)
+    agent.memory.forget("warm-up")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Server-wide behaviour chosen on the command line."""
 
     timeout: float = 20.0  # seconds for one request, model included
     max_text_chars: int = 1000
-    default_home: Home | None = None  # for requests without a home context
+    default_home: Home | None = None  # --home-file: for requests without a home context
 
 
 class LlmService:
@@ -41,6 +47,8 @@ class LlmService:
         self.pool = concurrent.futures.ThreadPoolExecutor(4, "llm")
         self._started = False
         self._lock = threading.Lock()
+        # The home loaded from Home Assistant (--ha-url), kept current by its loader.
+        self.live_home: Callable[[], Home | None] = lambda: None
 
     def info(self) -> Info:
         return self._info
@@ -65,13 +73,31 @@ class LlmService:
             default = self.settings.default_home
             for home in [None, *([default] if default else [])]:
                 try:
-                    request = AgentRequest(WARM_UP_TEXT, "warm-up", home)
-                    agent.run(request, lambda _: None, limited=False)
+                    _warm_up(agent, home)
                 except Exception:
                     _LOGGER.exception("Warm-up failed")
-                agent.memory.forget("warm-up")
             _LOGGER.info("Warmed up in %.1f s", time.monotonic() - started)
         self._agent.set_result(agent)
+
+    @property
+    def default_home(self) -> Home | None:
+        """The home for a request that carries none: Home Assistant's, else --home-file's."""
+        return self.live_home() or self.settings.default_home
+
+    def warm(self, home: Home) -> None:
+        """Evaluate the prompt prefix for a newly loaded home on a worker thread, so the
+        first command in it is not the slow one."""
+
+        def run() -> None:
+            try:
+                agent = self.agent(timeout=600)
+                started = time.monotonic()
+                _warm_up(agent, home)
+                _LOGGER.info("Warmed up for the home in %.1f s", time.monotonic() - started)
+            except Exception:
+                _LOGGER.exception("Warm-up for the home failed")
+
+        self.pool.submit(run)
 
     def agent(self, timeout: float) -> Agent:
         """The agent, waiting up to `timeout` s for it to load. Raises TimeoutError or its error."""
