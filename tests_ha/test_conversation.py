@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 import pytest
 from homeassistant.components import conversation
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
@@ -11,9 +14,11 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import intent
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.local_voice.const import DOMAIN
+from custom_components.local_voice.conversation import REWARM_COOLDOWN, WARM_UP_TEXT
 from custom_components.local_voice.home_context import async_device_area, async_home_context
 from testkit.ha.home import AREAS, LIGHTS, home_config
 from testkit.processes import ServiceProcess
@@ -156,3 +161,29 @@ async def test_device_area_of_the_device_that_heard_it(hass: HomeAssistant) -> N
     )
     assert async_device_area(hass, None, satellite.entity_id) == "Kitchen"
     assert async_device_area(hass, None, None) is None
+
+
+async def _warm_ups(service: ServiceProcess, more_than: int) -> int:
+    """The number of warm-up requests in the service's log, once it exceeds `more_than`."""
+    for _ in range(600):
+        if (count := service.log.count(f"'{WARM_UP_TEXT}' ->")) > more_than:
+            return count
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no warm-up request after {more_than}:\n{service.log[-2000:]}")
+
+
+async def test_a_changed_home_is_warmed_again(
+    hass: HomeAssistant, agent: MockConfigEntry, llm_service: ServiceProcess
+) -> None:
+    """A new alias changes the prompt prefix: the agent warms the service again once the
+    registry has been quiet, so the next command does not evaluate the whole prefix."""
+    started = await _warm_ups(llm_service, 0)  # the warm-up once Home Assistant runs
+    er.async_get(hass).async_update_entity("light.kitchen_lights", aliases={"cooker lights"})
+    await hass.async_block_till_done()
+    assert llm_service.log.count(f"'{WARM_UP_TEXT}' ->") == started  # not before the cooldown
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=REWARM_COOLDOWN + 1))
+    await hass.async_block_till_done()
+    assert await _warm_ups(llm_service, started) == started + 1
+    result = await _say(hass, "turn off the cooker lights")
+    assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
+    assert hass.states.get("light.kitchen_lights").state == "off"  # type: ignore[union-attr]

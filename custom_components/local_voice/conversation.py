@@ -7,8 +7,12 @@ from typing import Any, Literal
 
 from homeassistant.components import conversation
 from homeassistant.const import MATCH_ALL
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import area_registry as ar
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import floor_registry as fr
 from homeassistant.helpers import intent
+from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.start import async_at_started
@@ -22,6 +26,14 @@ from .models import LocalVoiceConfigEntry, info_languages
 _LOGGER = logging.getLogger(__name__)
 PROTOCOL = 1  # local_voice.protocol: this client runs every intent of a reply
 WARM_UP_TEXT = "what time is it"
+# Registry edits come in bursts (an integration adding its entities, a rename in the UI):
+# the prefix is warmed once they have been quiet this long.
+REWARM_COOLDOWN = 10.0
+HOME_CHANGED_EVENTS = (
+    er.EVENT_ENTITY_REGISTRY_UPDATED,
+    ar.EVENT_AREA_REGISTRY_UPDATED,
+    fr.EVENT_FLOOR_REGISTRY_UPDATED,
+)
 
 ERROR_CODES = {
     "not_recognized": intent.IntentResponseErrorCode.NO_INTENT_MATCH,
@@ -69,6 +81,24 @@ class LocalVoiceConversationEntity(conversation.ConversationEntity):
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
         self.async_on_remove(async_at_started(self.hass, self._async_schedule_warm_up))
+        # A new name, alias, area or exposed entity changes the service's prompt prefix:
+        # warm it again so the next command does not evaluate the whole prefix.
+        rewarm: Debouncer[Any] = Debouncer(
+            self.hass,
+            _LOGGER,
+            cooldown=REWARM_COOLDOWN,
+            immediate=False,
+            function=self._async_warm_up,
+            background=True,
+        )
+        self.async_on_remove(rewarm.async_shutdown)
+
+        @callback
+        def _home_changed(_event: Event[Any]) -> None:
+            rewarm.async_schedule_call()
+
+        for event_type in HOME_CHANGED_EVENTS:
+            self.async_on_remove(self.hass.bus.async_listen(event_type, _home_changed))
 
     @callback
     def _async_schedule_warm_up(self, hass: HomeAssistant) -> None:
