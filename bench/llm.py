@@ -223,10 +223,16 @@ def server_command(
 async def stock_row(args: argparse.Namespace, cases: list[Case], first_port: int) -> Row:
     """The embedded model through Home Assistant's own Wyoming integration: no context,
     one intent per reply, the home known to the server (--home-file here, as --ha-url
-    loads it). Only what that path can serve: no multi-command sentences, follow-ups,
-    timers or commands that need the satellite's area."""
+    loads it). Only what that path can serve: nothing that needs several intents, a
+    follow-up, a timer or the satellite's area."""
     servable = [case for case in cases if case.category not in STOCK_UNSERVABLE]
-    servable = [case for case in servable if not case.device_area and not case.before]
+    servable = [
+        case
+        for case in servable
+        if not case.device_area
+        and not case.before
+        and not all(" | " in expected for expected in case.expect)  # several commands
+    ]
     score = Score()
     memory = 0.0
     rates: list[float] = []

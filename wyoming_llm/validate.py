@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from local_voice.numbers import number_to_words
 
+from .colors import is_color
 from .home import Entity, Home, clean_name, normalize
 from .intents import (
     ACTIONS,
@@ -210,6 +211,8 @@ class Validator:
                 slots[key] = int(count)
             else:
                 slots[key] = _word(value)
+        if spec.name == "HassLightSet":
+            spec = self._light_set(spec, slots)
         if spec.action and entity is None and "domain" not in slots:
             slots["domain"] = self._action_domain(spec, slots)  # Home Assistant would take all
         target_domain = entity.domain if entity is not None else str(slots.get("domain", ""))
@@ -240,6 +243,23 @@ class Validator:
             spec.name, _ordered(spec, slots), reply_text(spec, slots, entity, self.home), spec.verb
         )
         return self._guard(spec, command, entity) or command
+
+    def _light_set(self, spec: IntentSpec, slots: dict[str, SlotValue]) -> IntentSpec:
+        """HassLightSet as Home Assistant can run it: only a colour it knows (a made-up
+        one, "fairy" for fairy lights, is dropped), and brightness 0 is off."""
+        color = slots.get("color")
+        if color is not None and not is_color(str(color)):
+            del slots["color"]
+        if "color" in slots:
+            return spec
+        if slots.get("brightness") == 0:
+            del slots["brightness"]
+            return INTENTS["HassTurnOff"]
+        if "brightness" in slots:
+            return spec
+        if "on" in self.heard:  # "put the fairy lights on"
+            return INTENTS["HassTurnOn"]
+        raise InvalidLine(f"{color!r} is not a colour Home Assistant knows")
 
     def _action_domain(self, spec: IntentSpec, slots: dict[str, SlotValue]) -> str:
         """The kind an action word without a device means: locks, else covers or valves."""

@@ -260,3 +260,18 @@ def test_a_verb_is_shared_by_names_listed_after_it(heard: str, names: list[str])
     lines = validator.shared_verb_lines([first])
     assert [line.slots["name"] for line in lines] == names
     assert all(line.verb == "TurnOn" for line in lines)
+
+
+def test_light_set_sends_only_what_home_assistant_can_run():
+    assert check("LightSet name=Desk Lamp;color=light blue").slots["color"] == "light blue"
+    on = check("LightSet name=Desk Lamp;color=fairy", heard="put the desk lamp on")
+    assert (on.intent, on.slots) == ("HassTurnOn", {"name": "Desk Lamp", "domain": "light"})
+    dimmed = check("LightSet name=Desk Lamp;brightness=40;color=sparkly")
+    assert (dimmed.intent, dimmed.slots) == (
+        "HassLightSet",
+        {"name": "Desk Lamp", "domain": "light", "brightness": 40},
+    )
+    off = check("LightSet name=Desk Lamp;brightness=0", heard="the desk lamp can go off")
+    assert (off.intent, off.slots) == ("HassTurnOff", {"name": "Desk Lamp", "domain": "light"})
+    with pytest.raises(InvalidLine):
+        check("LightSet name=Desk Lamp;color=sparkly", heard="make the desk lamp sparkly")
