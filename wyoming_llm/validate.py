@@ -408,6 +408,8 @@ class Validator:
         if self.home is None:
             return None
         name = self.home.names.match(value)
+        if name is None and (only := self._by_distinct_words(value)) is not None:
+            name = only.name
         if name is None:
             words = set(normalize(value).split())
             if words and not words <= _GENERIC and words <= self.heard:
@@ -418,6 +420,25 @@ class Validator:
         if entity.domain not in spec.domains and not repairable:
             raise InvalidLine(f"{spec.name} can't act on {entity.domain} {entity.name!r}")
         return entity
+
+    def _by_distinct_words(self, value: str) -> Entity | None:
+        """The one entity whose name holds the distinctive words of the name the model
+        wrote, of the kind it said ("extractor fan" for the fan "Bathroom Extractor"); the
+        user must have said those words."""
+        assert self.home is not None
+        words = set(normalize(value).split())
+        kinds = {_DOMAIN_WORDS_SPOKEN[word] for word in words if word in _DOMAIN_WORDS_SPOKEN}
+        distinct = words - set(_DOMAIN_WORDS_SPOKEN) - _GENERIC
+        if not distinct or not distinct <= self.heard or len(kinds) > 1:
+            return None
+        found = [
+            entity
+            for entity in self.home.entities
+            if (not kinds or entity.domain in kinds)
+            and distinct
+            <= {w for text in (entity.name, *entity.aliases) for w in normalize(text).split()}
+        ]
+        return found[0] if len(found) == 1 else None
 
     def _as_area(
         self,

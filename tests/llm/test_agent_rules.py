@@ -275,3 +275,15 @@ def test_light_set_sends_only_what_home_assistant_can_run():
     assert (off.intent, off.slots) == ("HassTurnOff", {"name": "Desk Lamp", "domain": "light"})
     with pytest.raises(InvalidLine):
         check("LightSet name=Desk Lamp;color=sparkly", heard="make the desk lamp sparkly")
+
+
+def test_a_name_is_found_by_its_distinctive_words_and_kind():
+    large = Home.from_context({"home": home_context("llm_home_large.json")})
+    lights = check("TurnOn name=String Lights", heard="turn on the string lights", home=large)
+    assert lights.slots == {"name": "Patio String Lights", "domain": "light"}
+    # Not when the words are not the user's, or fit no device of that kind.
+    with pytest.raises(InvalidLine):
+        check("TurnOn name=String Lights", heard="turn on the lights", home=large)
+    assert isinstance(
+        check("TurnOn name=String Fan", heard="turn on the string fan", home=large), UnknownTarget
+    )
