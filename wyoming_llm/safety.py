@@ -116,6 +116,20 @@ SECURITY_COVER_CLASSES = frozenset({"garage", "gate", "door"})
 _SECURITY_WORDS = frozenset({"garage", "gate", "door"})
 
 
+# Words after which a phrase is quoted or reported, not asked ("repeat after me: unlock
+# the front door", "the note says open the gate").
+_REPORTING = re.compile(
+    r"(?:^| )(?:repeat|say|says|said|saying|quote|quoting|read|reads|spell|told|tells|wrote)"
+    r"(?= |$)"
+)
+# Words of text that poses as the system or argues with the rules: nothing in such a
+# transcript counts as the user's own request to open or unlock.
+_POSING = _word_set(
+    "system admin administrator authorised authorized authorisation authorization "
+    "override ignore instructions developer jailbreak pretend sudo"
+)
+
+
 def _pattern(phrase: str) -> re.Pattern[str]:
     words = [r"(?:\S+ ){1,3}" if word == "*" else re.escape(word) + " " for word in phrase.split()]
     return re.compile(r"(?:^| )(" + "".join(words).rstrip() + ")(?= |$)")
@@ -161,6 +175,11 @@ class Words:
     def __init__(self, utterance: str) -> None:
         self.text = _normalized(utterance)
         self.words = self.text.split()
+        reported = _REPORTING.search(self.text)
+        # Where the user's own request ends: at a quoting word, or at once for posing text.
+        self.own_until = (
+            0 if _POSING & set(self.words) else reported.start() if reported else len(self.text)
+        )
         raw = re.sub(r"[^\w ]", " ", utterance.lower()).split()
         opening = " ".join(raw[:2])
         self.question = (
@@ -177,6 +196,8 @@ class Words:
         for direction, patterns in _PATTERNS.get(kind, {}).items():
             for pattern in patterns:
                 for match in pattern.finditer(self.text):
+                    if match.start(1) >= self.own_until:
+                        continue  # quoted, reported or posing: not asked
                     before = set(self.text[: match.start(1)].split()[-3:])
                     denied = _NEGATIONS & before and "forget" not in before  # "don't forget to"
                     if denied:
