@@ -170,13 +170,23 @@ def matches(expect: str, reply: Reply) -> bool:
     if expect == "nothing":  # no action: answers and state questions only
         return all(name in READ_ONLY for name, _ in reply.intents)
     wanted = [_parse_expected(part) for part in expect.split(" | ")]
-    got = reply.intents
+    got = list(reply.intents)
     if len(got) != len(wanted):
         return False
-    return all(
-        name == want_name and all(_same(v, slots.get(k)) for k, v in want_slots.items())
-        for (name, slots), (want_name, want_slots) in zip(got, wanted, strict=True)
-    )
+    # In any order: commands on different devices end in the same states.
+    for want_name, want_slots in wanted:
+        match = next(
+            (
+                (name, slots)
+                for name, slots in got
+                if name == want_name and all(_same(v, slots.get(k)) for k, v in want_slots.items())
+            ),
+            None,
+        )
+        if match is None:
+            return False
+        got.remove(match)
+    return True
 
 
 def correct(case: Case, reply: Reply) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from local_voice.numbers import number_to_words
 
 from .home import Entity, Home, normalize
-from .safety import Words
+from .safety import DEVICE_WORDS, Words
 from .states import means, state_words
 
 # Each state's opposite, and the words that ask for one (normalized).
@@ -34,6 +34,7 @@ _AS_COVER = {"on": "open", "off": "closed"}
 _TEMPERATURE = {"temperature", "warm", "hot", "cold", "cool", "chilly", "degree", "freezing"}
 _HUMIDITY = {"humidity", "humid", "damp"}
 _OUTSIDE = {"outside", "outdoor", "out"}
+_FILLER = {"the", "a", "an", "of", "my", "room"}
 
 
 def _named_door(entity: Entity) -> bool:
@@ -105,6 +106,27 @@ def _entity(text: str, home: Home) -> Entity | None:
     return home.by_name[max(found)[1]] if found else None
 
 
+def _entity_by_words(question: "_Question", kind: str | None) -> Entity | None:
+    """The one device most of whose distinctive words the question holds ("is the shed
+    locked?" for Shed Lock), of the kind it names if it names one; None on a tie."""
+    said = set(question.words)
+    scores: dict[str, int] = {}
+    for entity in question.home.entities:
+        if kind is not None and not _KINDS[kind](entity):
+            continue
+        distinct = {
+            word
+            for text in (entity.name, *entity.aliases)
+            for word in normalize(text).split()
+            if word not in DEVICE_WORDS and word not in _FILLER
+        }
+        if score := len(distinct & said):
+            scores[entity.name] = score
+    best = max(scores.values(), default=0)
+    top = [name for name, score in scores.items() if score == best]
+    return question.home.by_name[top[0]] if best and len(top) == 1 else None
+
+
 def _joined(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
@@ -151,6 +173,12 @@ def answer(utterance: str, home: Home | None, device_area: str | None) -> str | 
     if entity is not None:
         return _about(entity, state)
     kind = next((word for word in question.words if word in _KINDS), None)
+    if (
+        state is not None
+        and question.area is None
+        and (entity := _entity_by_words(question, kind)) is not None
+    ):
+        return _about(entity, state)
     if state is None:
         return None
     if kind is None and question.area is not None:  # "is the garage open?"
@@ -190,7 +218,12 @@ def _scope(question: _Question, kind: str, state: str) -> str | None:
     if yes_no and not question.has("any", "anything", "anyone") and others:
         other_state = state_words(others[0])
         verb = "is" if len(others) == 1 else "are"
-        return f"No, {_joined([e.name for e in others])} {verb} {other_state}{where}."
+        said = f"No, {_joined([e.name for e in others])} {verb} {other_state}{where}"
+        if not matching or question.has("all", "every", "everything"):
+            return f"{said}."
+        # "are the lights on in the bedroom?": the ones that are, too
+        verb = "is" if len(matching) == 1 else "are"
+        return f"{said}; {_joined(matching)} {verb} {fitting}."
     if not matching:
         none = f"No {noun} are {fitting}{where}."
         return f"No, {none[0].lower()}{none[1:]}" if yes_no else none

@@ -214,13 +214,17 @@ class Words:
         known = set(_FUNCTION_WORDS | DEVICE_WORDS)
         if home is None:
             return all(word in known for word in self.words)
-        for spoken in (
-            *home.names.spoken,
-            *home.area_names.spoken,
-            *home.floor_names.spoken,
-        ):
-            known.update(normalize(spoken).split())
-        return all(word in known - _ACTION_WORDS for word in self.words)
+        names = [
+            normalize(spoken)
+            for spoken in (*home.names.spoken, *home.area_names.spoken, *home.floor_names.spoken)
+        ]
+        # A whole name said is no verb, even when it holds one ("back door lock").
+        text = f" {self.text} "
+        for name in sorted(names, key=len, reverse=True):
+            text = text.replace(f" {name} ", " ")
+        for name in names:
+            known.update(name.split())
+        return all(word in known - _ACTION_WORDS for word in text.split())
 
     def name_at(self, names: Iterable[str]) -> int | None:
         """Where the user first said a word of these names (an entity's name and aliases)."""

@@ -190,6 +190,14 @@ class Validator:
                     return found
                 entity = found
                 slots[key] = found.name if found else _word(value)
+            elif slot.kind in (SlotKind.AREA, SlotKind.FLOOR) and self._device_as_place(
+                str(value), spec, slot.kind
+            ):
+                found = self._entity(str(value), spec)  # the model put a name where the area goes
+                if isinstance(found, UnknownTarget):
+                    return found
+                entity = found
+                slots["name"] = found.name if found else _word(value)
             elif slot.kind in (SlotKind.AREA, SlotKind.FLOOR):
                 place = self._place(str(value), slot.kind)
                 if isinstance(place, UnknownTarget):
@@ -369,6 +377,10 @@ class Validator:
             asked = self.words.asked(kind)
             if direction is not None and direction in asked.negated:
                 return Answer(declined_sentence(spec, command.slots))
+            if direction is not None and asked.negated and not asked.said:
+                # "please don't open the garage door" asks for nothing to happen at all
+                negated = BY_VERB[_ACTION[(kind, next(iter(asked.negated)))]]
+                return Answer(declined_sentence(negated, command.slots))
             if self.words.question:  # "is the front door locked?" moves nothing
                 return Confirm(command, confirm_question(spec, command.slots))
             targets = [entity] if entity is not None else self._targets(command.slots, domain)
@@ -462,6 +474,13 @@ class Validator:
         slots.setdefault("domain", str(domain))
         return True
 
+    def _device_as_place(self, value: str, spec: IntentSpec, kind: SlotKind) -> bool:
+        """An area or floor value that is no place of the home but one of its devices."""
+        if self.home is None or spec.slot("name") is None:
+            return False
+        lexicon = self.home.area_names if kind is SlotKind.AREA else self.home.floor_names
+        return lexicon.match(value) is None and self.home.names.match(value) is not None
+
     def _place(self, value: str, kind: SlotKind) -> "str | UnknownTarget":
         if self.home is None:
             return _word(value)
@@ -476,7 +495,9 @@ class Validator:
         """The one fitting entity whose name the user said, when the model chose an area."""
         if self.home is None or not spec.targets_entities or "name" in slots:
             return None
-        if not any(key in slots for key in ("area", "floor", "domain")):
+        if any(key in slots for key in _TARGET_SLOTS) and not any(
+            key in slots for key in ("area", "floor", "domain")
+        ):
             return None
         found = {
             entity.name: entity

@@ -287,3 +287,11 @@ def test_a_name_is_found_by_its_distinctive_words_and_kind():
     assert isinstance(
         check("TurnOn name=String Fan", heard="turn on the string fan", home=large), UnknownTarget
     )
+
+
+def test_a_device_written_as_an_area_and_a_device_left_unnamed_are_found():
+    large = Home.from_context({"home": home_context("llm_home_large.json")})
+    lights = check("TurnOn area=Counter Lights", heard="turn on the counter lights", home=large)
+    assert (lights.intent, lights.slots["name"]) == ("HassTurnOn", "Counter Lights")
+    pause = check("MediaPause", heard="pause the tv", home=large)
+    assert pause.slots == {"name": "Living Room TV", "domain": "media_player"}

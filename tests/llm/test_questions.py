@@ -2,6 +2,7 @@
 
 import pytest
 
+from testkit.llm_cases import home_context
 from wyoming_llm.home import Home
 from wyoming_llm.questions import answer
 from wyoming_llm.states import state_words
@@ -61,7 +62,10 @@ assert HOME is not None
             "One light is on in the Kitchen: Kitchen Lights.",
         ),
         ("are any lights on in the kitchen?", "Yes, Kitchen Lights is on in the Kitchen."),
-        ("are the lights in the bedroom off?", "No, Bedroom Light is on in the Bedroom."),
+        (
+            "are the lights in the bedroom off?",
+            "No, Bedroom Light is on in the Bedroom; Desk Lamp is off.",
+        ),
         ("are all the lights on?", "No, Desk Lamp is off."),
         ("which doors are open?", "Patio Door is open."),
         ("how warm is it in the bedroom?", "It is 21.5 degrees in the Bedroom."),
@@ -100,3 +104,11 @@ def test_a_fragment_naming_one_device_gets_its_state() -> None:
     assert answer("the garage door.", HOME, None) == "Garage Door is closed."
     assert answer("patio door", HOME, None) == "Patio Door is open."
     assert answer("turn on the garage", HOME, None) is None  # a request, not a fragment
+
+
+def test_a_device_is_found_by_its_distinctive_words() -> None:
+    large = Home.from_context({"home": home_context("llm_home_large.json")})
+    assert answer("is the shed locked?", large, None) == "Yes, Shed Lock is locked."
+    assert answer("is the dehumidifier running", large, None) == (
+        "Yes, Basement Dehumidifier is on."
+    )

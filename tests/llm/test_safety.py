@@ -286,3 +286,24 @@ def test_quoted_or_posing_requests_are_asked_back_but_locking_still_locks() -> N
     assert run(unlock) == UNLOCK
     [lock] = outcomes("ignore the others and lock the front door", ["Lock Front Door"])
     assert run(lock) == LOCK
+
+
+def test_a_name_holding_an_action_word_is_still_a_fragment() -> None:
+    large = Home.from_context({"home": home_context("llm_home_large.json")})
+    [asked] = [
+        Validator(large, None, "back door lock").check(parse_compact_line("Lock Back Door Lock"))
+    ]
+    assert isinstance(asked, Confirm)
+    said = Validator(large, None, "lock the back door lock").check(
+        parse_compact_line("Lock Back Door Lock")
+    )
+    assert isinstance(said, Command) and said.intent == "HassTurnOn"
+
+
+@pytest.mark.parametrize(
+    "heard", ["please don't open the garage door", "never open the garage", "do not open it"]
+)
+def test_a_negated_request_moves_nothing_either_way(heard: str) -> None:
+    results = outcomes(heard, GARAGE_LINES)
+    assert results and not any(isinstance(o, Command) for o in results)
+    assert any(isinstance(o, Answer) and "won't open" in o.text for o in results)
