@@ -59,6 +59,19 @@ async def test_voice_and_text_through_home_assistant(
         )
 
 
+async def _add_stock_agent(home: LiveHome, port: int) -> str:
+    """Add the conversation service through Home Assistant's own `wyoming` integration;
+    the entity id of the agent it creates."""
+    result = await home.api.config_flow("wyoming", {"host": "127.0.0.1", "port": port})
+    assert result.get("type") == "create_entry", result
+    entities = await home.api.command("config/entity_registry/list")
+    return next(
+        str(e["entity_id"])
+        for e in entities
+        if e["platform"] == "wyoming" and e["entity_id"].startswith("conversation.")
+    )
+
+
 async def test_stock_wyoming_integration_uses_the_agent(
     tmp_path: Path,
     stt_service: ServiceProcess,
@@ -69,16 +82,7 @@ async def test_stock_wyoming_integration_uses_the_agent(
     (no home context, one intent per reply); typed commands reach the light through it."""
     ports = {"stt_port": stt_service.port, "tts_port": tts_service.port}
     async with live_home(tmp_path / "config", ports) as home:
-        result = await home.api.config_flow(
-            "wyoming", {"host": "127.0.0.1", "port": llm_service.port}
-        )
-        assert result.get("type") == "create_entry", result
-        entities = await home.api.command("config/entity_registry/list")
-        agent = next(
-            e["entity_id"]
-            for e in entities
-            if e["platform"] == "wyoming" and e["entity_id"].startswith("conversation.")
-        )
+        agent = await _add_stock_agent(home, llm_service.port)
         for text in ("turn off the kitchen lights", "kill the kitchen lights"):
             await home.reset_lights(on=True)
             reply = await home.api.command("conversation/process", text=text, agent_id=agent)
@@ -125,14 +129,7 @@ async def test_stock_wyoming_integration_with_the_home_from_ha_url(
         ) as llm:
             await async_wait_described(llm, ready_log="Warmed up for the home")
             assert "3 exposed entities" in llm.log, llm.log[-2000:]
-            result = await home.api.config_flow("wyoming", {"host": "127.0.0.1", "port": llm.port})
-            assert result.get("type") == "create_entry", result
-            entities = await home.api.command("config/entity_registry/list")
-            agent = next(
-                e["entity_id"]
-                for e in entities
-                if e["platform"] == "wyoming" and e["entity_id"].startswith("conversation.")
-            )
+            agent = await _add_stock_agent(home, llm.port)
             speech = await _speech(home, agent, "is the kitchen light on?")
             assert {"kitchen", "on"} <= _words(speech), speech
 

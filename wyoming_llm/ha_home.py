@@ -79,7 +79,7 @@ class Connection:
     """Where Home Assistant is and the token that lets us in."""
 
     url: str
-    token: str
+    token: str = field(repr=False)  # never in a log line
 
     @property
     def websocket_url(self) -> str:
