@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,10 +58,25 @@ class LiveHome:
         return {light.entity_id: await self.api.state(light.entity_id) for light in LIGHTS}
 
 
+async def _registered(api: HomeAssistantApi, entity_id: str, timeout: float = 120.0) -> None:
+    """Wait for `entity_id` in the entity registry: HTTP answers before the template
+    platform has set its lights up, and on a loaded machine the gap is seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            await api.command("config/entity_registry/get", entity_id=entity_id)
+            return
+        except ApiError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.25)
+
+
 async def _place_lights(api: HomeAssistantApi) -> None:
     """Put each light into its area (onboarding created Living Room, Kitchen, Bedroom)."""
     areas = {area["area_id"] for area in await api.command("config/area_registry/list")}
     for light in LIGHTS:
+        await _registered(api, light.entity_id)
         if light.area_id not in areas:
             await api.command("config/area_registry/create", name=light.area_id.replace("_", " "))
         await api.command(
