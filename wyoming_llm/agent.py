@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from . import constraints, prompt, questions
+from . import constraints, needs, prompt, questions
 from .backend import Backend, BackendError, GenerationRequest, GenerationStats, Message
 from .home import Home, normalize
 from .intents import BY_VERB, SAY, UNKNOWN, Command
@@ -321,6 +321,8 @@ class Agent:
             return confirmed
         if (answered := self._answer_from_states(request, emit)) is not None:
             return answered
+        if (met := self._meet_need(request, emit)) is not None:
+            return met
         deadline = started + self.timeout if limited else None
         errors: list[str] = []
         for index, backend in enumerate(self.backends):
@@ -370,6 +372,29 @@ class Agent:
         user = prompt.user_message(request.text, request.device_area)
         self.memory.add(request.conversation_id, Turn(user, (Line(SAY, text=text),)))
         return AgentResult(answer=text, backend="states")
+
+    def _meet_need(self, request: AgentRequest, emit: Emit) -> AgentResult | None:
+        """A stated need ("it's pitch dark in here") acted on by rule, checked as a model
+        line is; None when no rule fits or the check finds something to ask."""
+        line = needs.line_for(request.text, request.home, request.device_area)
+        if line is None:
+            return None
+        try:
+            outcome = Validator(request.home, request.device_area, request.text).check(line)
+        except InvalidLine:
+            return None
+        commands = list(outcome.commands) if isinstance(outcome, Several) else [outcome]
+        if not commands or not all(isinstance(each, Command) for each in commands):
+            return None
+        result = AgentResult(backend="needs", first_output_seconds=0.0)
+        for command in commands[:1] if request.single_intent else commands:
+            assert isinstance(command, Command)
+            emit(command)
+            result.commands.append(command)
+        user = prompt.user_message(request.text, request.device_area)
+        lines = tuple(Line(c.verb or line.verb, dict(c.slots)) for c in result.commands)
+        self.memory.add(request.conversation_id, Turn(user, lines))
+        return result
 
     def _messages(self, request: AgentRequest, render: prompt.Renderer) -> tuple[Message, ...]:
         messages: list[Message] = []

@@ -42,7 +42,7 @@ def _named_door(entity: Entity) -> bool:
 
 
 # The kinds of device a question names, by the word it uses (normalized).
-_KINDS: dict[str, Callable[[Entity], bool]] = {
+KINDS: dict[str, Callable[[Entity], bool]] = {
     "light": lambda e: e.domain == "light",
     "lamp": lambda e: e.domain == "light",
     "bulb": lambda e: e.domain == "light",
@@ -86,7 +86,8 @@ def _phrase_at(text: str, phrase: str) -> bool:
     return re.search(rf"(?:^| ){re.escape(phrase)}(?= |$)", text) is not None
 
 
-def _area(text: str, home: Home, device_area: str | None) -> str | None:
+def area_in(text: str, home: Home, device_area: str | None) -> str | None:
+    """The area the normalized words name (the longest), or the satellite's for 'here'."""
     if device_area and _phrase_at(text, "here"):
         return home.area_names.match(device_area)
     found = [
@@ -97,7 +98,8 @@ def _area(text: str, home: Home, device_area: str | None) -> str | None:
     return max(found)[1] if found else None
 
 
-def _entity(text: str, home: Home) -> Entity | None:
+def entity_in(text: str, home: Home) -> Entity | None:
+    """The device the normalized words name by its name or an alias (the longest)."""
     found = [
         (len(spoken), home.names.canonical[spoken])
         for spoken in home.names.canonical
@@ -107,12 +109,19 @@ def _entity(text: str, home: Home) -> Entity | None:
 
 
 def _entity_by_words(question: "_Question", kind: str | None) -> Entity | None:
-    """The one device most of whose distinctive words the question holds ("is the shed
+    """The device most of whose distinctive words the question holds ("is the shed
     locked?" for Shed Lock), of the kind it names if it names one; None on a tie."""
-    said = set(question.words)
+    return entity_by_words(question.home, set(question.words), KINDS[kind] if kind else None)
+
+
+def entity_by_words(
+    home: Home, said: set[str], fits: Callable[[Entity], bool] | None = None
+) -> Entity | None:
+    """The one device (that `fits`) holding most of the said words that set it apart
+    from other devices (not 'light', 'the', 'room'); None on a tie or none."""
     scores: dict[str, int] = {}
-    for entity in question.home.entities:
-        if kind is not None and not _KINDS[kind](entity):
+    for entity in home.entities:
+        if fits is not None and not fits(entity):
             continue
         distinct = {
             word
@@ -124,7 +133,7 @@ def _entity_by_words(question: "_Question", kind: str | None) -> Entity | None:
             scores[entity.name] = score
     best = max(scores.values(), default=0)
     top = [name for name, score in scores.items() if score == best]
-    return question.home.by_name[top[0]] if best and len(top) == 1 else None
+    return home.by_name[top[0]] if best and len(top) == 1 else None
 
 
 def _joined(names: list[str]) -> str:
@@ -163,16 +172,16 @@ def answer(utterance: str, home: Home | None, device_area: str | None) -> str | 
     text = normalize(re.sub(r"(\w)'(s|re)\b", r"\1 is", utterance.lower()))
     if not words.question:
         # "the garage door." is most likely a question cut short: say how it is.
-        entity = _entity(text, home) if words.is_fragment(home) else None
+        entity = entity_in(text, home) if words.is_fragment(home) else None
         return _about(entity, None) if entity is not None else None
-    question = _Question(text.split(), text, home, _area(text, home, device_area))
+    question = _Question(text.split(), text, home, area_in(text, home, device_area))
     if question.has(*_TEMPERATURE) or question.has(*_HUMIDITY):
         return _measurement(question)
     state = _asked_state(question.words)
-    entity = _entity(text, home)
+    entity = entity_in(text, home)
     if entity is not None:
         return _about(entity, state)
-    kind = next((word for word in question.words if word in _KINDS), None)
+    kind = next((word for word in question.words if word in KINDS), None)
     if (
         state is not None
         and question.area is None
@@ -202,7 +211,7 @@ def _about(entity: Entity, state: str | None) -> str | None:
 
 def _scope(question: _Question, kind: str, state: str) -> str | None:
     """Lists, counts and any-questions over a kind of device, in an area or the home."""
-    in_scope = [e for e in question.home.entities if _KINDS[kind](e)]
+    in_scope = [e for e in question.home.entities if KINDS[kind](e)]
     in_scope = [e for e in in_scope if question.area in (None, e.area)]
     of_kind = [e for e in in_scope if _fits(e, state, strict=True)] or [
         e for e in in_scope if _fits(e, state)
