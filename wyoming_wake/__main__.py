@@ -15,11 +15,13 @@ from .detector import TriggerRules
 from .handler import WakeEventHandler
 from .models import (
     DEFAULT_MODEL,
-    OPENWAKEWORD,
     OPENWAKEWORD_LICENSE,
+    SINGLE_DEFAULT,
     WakeModelSpec,
     catalog,
+    default_model,
     openwakeword_dir,
+    usable,
 )
 from .service import PROGRAM_NAME, UnknownModel, WakeService
 
@@ -37,7 +39,9 @@ def get_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME",
-        help=f"Model armed when a client's detect names none; repeatable ({DEFAULT_MODEL})",
+        help="Model armed when a client's detect names none; repeatable "
+        f"({DEFAULT_MODEL}: microWakeWord and openWakeWord confirming each other; "
+        f"{SINGLE_DEFAULT} without the openWakeWord files)",
     )
     parser.add_argument(
         "--preload-model",
@@ -57,14 +61,15 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--threshold",
         type=float,
-        help="Probability needed to fire, 0-1 (default: each microWakeWord model's own "
-        "cut-off, 0.5 for openWakeWord)",
+        help="Probability needed to fire, 0-1, for every model and both models of a fused "
+        "pair (default: each microWakeWord model's own cut-off, 0.5 for openWakeWord, the "
+        "calibrated pair's own)",
     )
     parser.add_argument(
         "--trigger-level",
         type=int,
         default=1,
-        help="Consecutive inferences above the threshold needed to fire (1)",
+        help="Consecutive inferences above the threshold needed to fire a single model (1)",
     )
     parser.add_argument(
         "--refractory-seconds",
@@ -129,14 +134,13 @@ async def main() -> None:
     except (ValueError, KeyError, OSError) as err:
         parser.error(f"can't read the models: {err}")
     features = openwakeword_dir()
-    if features is None:  # custom openWakeWord models need the embedded feature models
-        models = {name: spec for name, spec in models.items() if spec.engine != OPENWAKEWORD}
+    models = usable(models, features)
     if not models:
         parser.error("no wake-word model is installed: pip install 'local-voice[wake]'")
     service = WakeService(
         info=build_info(models),
         models=models,
-        default_models=args.model or [DEFAULT_MODEL],
+        default_models=args.model or [default_model(models)],
         rules=TriggerRules(
             threshold=args.threshold,
             trigger_level=args.trigger_level,

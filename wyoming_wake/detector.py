@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from local_voice.audio import SAMPLE_RATE
 
 from .engines import Engine, ModelStream
+from .fusion import FusedRule, FusedTrigger
 from .gate import VadGate
 from .models import WakeModelSpec
 
@@ -31,7 +32,8 @@ class Hit:
     name: str  # exactly as the client requested it
     model: str
     probability: float
-    timestamp_ms: int
+    timestamp_ms: int  # where in the stream it fired
+    end_ms: int  # where the phrase ended: the first score of the run that fired
 
 
 def threshold(rules: TriggerRules, spec: WakeModelSpec) -> float:
@@ -47,20 +49,32 @@ class _Trigger:
         self.level = level
         self.refractory = refractory
         self.activations = 0
+        self.onset = 0
         self.quiet_until = -1
 
-    def update(self, probability: float, position: int) -> bool:
+    def update(self, probability: float, position: int) -> int | None:
+        """The position where the firing run began, when this score completes it."""
         if position < self.quiet_until:
-            return False
+            return None
         if probability < self.threshold:
             self.activations = 0
-            return False
+            return None
+        if self.activations == 0:
+            self.onset = position
         self.activations += 1
         if self.activations < self.level:
-            return False
+            return None
         self.activations = 0
         self.quiet_until = position + self.refractory
-        return True
+        return self.onset
+
+
+def fused_rule(rules: TriggerRules, spec: WakeModelSpec) -> FusedRule:
+    """The pair's calibrated rule, or --threshold for both of its models."""
+    assert spec.rule is not None
+    if rules.threshold is None:
+        return spec.rule
+    return FusedRule(rules.threshold, rules.threshold, spec.rule.window_seconds)
 
 
 class WakeStream:
@@ -78,25 +92,33 @@ class WakeStream:
         self.requested = {spec.name: name for name, spec in armed.items()}
         by_engine: dict[str, list[WakeModelSpec]] = defaultdict(list)
         for spec in armed.values():
-            if spec not in by_engine[spec.engine]:
-                by_engine[spec.engine].append(spec)
+            for part in spec.parts or (spec,):
+                if part not in by_engine[part.engine]:
+                    by_engine[part.engine].append(part)
         self._streams: list[ModelStream] = [
             engines[engine].stream(specs) for engine, specs in by_engine.items()
         ]
         refractory = int(rules.refractory_seconds * SAMPLE_RATE)
         self._triggers = {
-            spec.name: _Trigger(
-                rules.threshold
-                if rules.threshold is not None
-                else spec.cutoff or DEFAULT_THRESHOLD,
-                rules.trigger_level,
-                refractory,
-            )
+            spec.name: _Trigger(threshold(rules, spec), rules.trigger_level, refractory)
             for spec in armed.values()
+            if not spec.parts
         }
+        self._fused = {
+            spec.name: FusedTrigger(fused_rule(rules, spec), refractory)
+            for spec in armed.values()
+            if spec.parts
+        }
+        # a model's scores -> the fused pairs it is part of, and its place in each
+        self._parts: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for spec in armed.values():
+            for index, part in enumerate(spec.parts):
+                self._parts[part.name].append((spec.name, index))
         self.gate = VadGate(rules.vad_threshold) if rules.vad else None
         self.samples = 0
-        self.peaks: dict[str, float] = dict.fromkeys(self._triggers, 0.0)
+        self.peaks: dict[str, float] = {
+            part.name: 0.0 for specs in by_engine.values() for part in specs
+        }
         self.detections = 0
         self.cpu_seconds = 0.0  # inference thread time spent on this stream
 
@@ -115,11 +137,29 @@ class WakeStream:
         for stream in self._streams:
             for score in stream.process(audio):
                 self.peaks[score.model] = max(self.peaks[score.model], score.probability)
-                if self._triggers[score.model].update(score.probability, self.samples):
-                    timestamp = self.samples * 1000 // SAMPLE_RATE
-                    name = self.requested[score.model]
-                    hits.append(Hit(name, score.model, score.probability, timestamp))
+                hits += self._scored(score.model, score.probability)
         self.detections += len(hits)
+        return hits
+
+    def _scored(self, model: str, probability: float) -> list[Hit]:
+        hits: list[Hit] = []
+        position = self.samples
+        fired: list[tuple[str, int | None]] = []
+        if model in self._triggers:
+            fired.append((model, self._triggers[model].update(probability, position)))
+        for name, index in self._parts.get(model, ()):
+            fired.append((name, self._fused[name].update(index, probability, position)))
+        for name, onset in fired:
+            if onset is not None:
+                hits.append(
+                    Hit(
+                        self.requested[name],
+                        name,
+                        probability,
+                        position * 1000 // SAMPLE_RATE,
+                        onset * 1000 // SAMPLE_RATE,
+                    )
+                )
         return hits
 
     def close(self) -> None:

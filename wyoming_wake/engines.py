@@ -191,3 +191,12 @@ class OpenWakeWordEngine:
     def stream(self, specs: list[WakeModelSpec]) -> ModelStream:
         self.load(specs)
         return _OpenWakeWordStream(self, [spec.name for spec in specs])
+
+
+def engines_for(models: dict[str, WakeModelSpec], features: Path | None) -> dict[str, Engine]:
+    """microWakeWord, and openWakeWord when its feature models are there."""
+    engines: dict[str, Engine] = {MICRO: MicroEngine()}
+    if features is not None:
+        specs = [spec for spec in models.values() if spec.engine == OPENWAKEWORD]
+        engines[OPENWAKEWORD] = OpenWakeWordEngine(features, specs)
+    return engines

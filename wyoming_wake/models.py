@@ -14,12 +14,16 @@ from pathlib import Path
 
 from local_voice.models import EmbeddedModel, ModelError, ModelFile, PackagePart, assemble
 
+from .fusion import DEFAULT_PAIR, DEFAULT_RULE, FUSED_SUFFIX, FusedRule
+
 _LOGGER = logging.getLogger(__name__)
 
 MICRO = "microwakeword"
 OPENWAKEWORD = "openwakeword"
+FUSED = "fused"  # two models of one phrase, each confirming the other (fusion.py)
 ENGINES = (MICRO, OPENWAKEWORD)
-DEFAULT_MODEL = "okay_nabu"
+DEFAULT_MODEL = "okay_nabu_fused"
+SINGLE_DEFAULT = "okay_nabu"  # the default without the openWakeWord files
 
 OPENWAKEWORD_LICENSE = (
     "CC BY-NC-SA 4.0 (non-commercial use only; https://creativecommons.org/licenses/by-nc-sa/4.0/)"
@@ -105,6 +109,8 @@ class WakeModelSpec:
     cutoff: float | None = None  # the model's own threshold (microWakeWord configs)
     config: Path | None = None  # microWakeWord JSON config
     aliases: tuple[str, ...] = field(default=())
+    parts: tuple["WakeModelSpec", ...] = ()  # a fused pair's models, microWakeWord first
+    rule: FusedRule | None = None  # a fused pair's thresholds and window
 
 
 def normalize_name(name: str) -> str:
@@ -225,10 +231,44 @@ def custom_models(directory: Path) -> list[WakeModelSpec]:
     return specs
 
 
+def fused(first: WakeModelSpec, second: WakeModelSpec, rule: FusedRule) -> WakeModelSpec:
+    """A microWakeWord and an openWakeWord model of one phrase as one detector."""
+    return WakeModelSpec(
+        name=first.name + FUSED_SUFFIX,
+        engine=FUSED,
+        phrase=first.phrase,
+        languages=first.languages,
+        path=first.path,
+        description=f"{first.phrase} (microWakeWord + openWakeWord, "
+        "CC BY-NC-SA 4.0: non-commercial use only)",
+        attribution=first.attribution,
+        # first, so that the phrase ("Okay Nabu") means the pair; the exact
+        # name "okay_nabu" still means microWakeWord alone
+        aliases=(first.name + FUSED_SUFFIX, normalize_name(first.phrase)),
+        parts=(first, second),
+        rule=rule,
+    )
+
+
+def embedded_fused(singles: list[WakeModelSpec]) -> list[WakeModelSpec]:
+    """The default pair when both of its models are installed."""
+    by_name = {spec.name: spec for spec in singles}
+    if not all(name in by_name for name in DEFAULT_PAIR):
+        return []
+    return [fused(by_name[DEFAULT_PAIR[0]], by_name[DEFAULT_PAIR[1]], DEFAULT_RULE)]
+
+
+def default_model(models: dict[str, WakeModelSpec]) -> str:
+    """The fused pair where it is installed, else microWakeWord's okay_nabu."""
+    return DEFAULT_MODEL if DEFAULT_MODEL in models else SINGLE_DEFAULT
+
+
 def catalog(custom_dirs: list[Path]) -> dict[str, WakeModelSpec]:
-    """Every model by name: embedded microWakeWord, embedded openWakeWord, then custom ones."""
+    """Every model by name: the fused pair, embedded microWakeWord, embedded openWakeWord,
+    then custom ones."""
     models: dict[str, WakeModelSpec] = {}
-    for spec in embedded_micro() + embedded_openwakeword():
+    singles = embedded_micro() + embedded_openwakeword()
+    for spec in embedded_fused(singles) + singles:
         models[spec.name] = spec
     for directory in custom_dirs:
         for spec in custom_models(directory):
@@ -236,3 +276,40 @@ def catalog(custom_dirs: list[Path]) -> dict[str, WakeModelSpec]:
                 _LOGGER.warning("custom model %s replaces the embedded one", spec.name)
             models[spec.name] = spec
     return models
+
+
+class UnknownModel(ValueError):
+    """A requested wake word that no model answers to."""
+
+
+class Resolver:
+    """Finds the model a client means: its exact name, else its phrase or an alias."""
+
+    def __init__(self, models: dict[str, WakeModelSpec]) -> None:
+        self.models = models
+        self._aliases: dict[str, str] = {}
+        for spec in models.values():
+            for alias in spec.aliases:
+                self._aliases.setdefault(alias, spec.name)
+
+    def resolve(self, requested: str) -> WakeModelSpec:
+        if requested in self.models:
+            return self.models[requested]
+        name = self._aliases.get(normalize_name(requested))
+        if name is None:
+            raise UnknownModel(
+                f"unknown wake word model '{requested}'; this server has: {', '.join(self.models)}"
+            )
+        return self.models[name]
+
+
+def usable(models: dict[str, WakeModelSpec], features: Path | None) -> dict[str, WakeModelSpec]:
+    """The models that can run: openWakeWord ones (alone or in a pair) need the
+    embedded feature models."""
+    if features is not None:
+        return models
+    return {
+        name: spec
+        for name, spec in models.items()
+        if all(part.engine != OPENWAKEWORD for part in spec.parts or (spec,))
+    }

@@ -9,15 +9,13 @@ from pathlib import Path
 from wyoming.info import Info
 
 from .detector import Hit, TriggerRules, WakeStream
-from .engines import Engine, MicroEngine, OpenWakeWordEngine
-from .models import MICRO, OPENWAKEWORD, WakeModelSpec, normalize_name
+from .engines import engines_for
+from .models import Resolver, UnknownModel, WakeModelSpec
+
+__all__ = ["UnknownModel", "WakeService"]
 
 _LOGGER = logging.getLogger(__name__)
 PROGRAM_NAME = "local-voice-wake"
-
-
-class UnknownModel(ValueError):
-    """A requested wake word that no model answers to."""
 
 
 class WakeService:
@@ -40,14 +38,8 @@ class WakeService:
         self.models = models
         self.default_models = default_models
         self.rules = rules
-        self.engines: dict[str, Engine] = {MICRO: MicroEngine()}
-        if openwakeword_dir is not None:
-            specs = [spec for spec in models.values() if spec.engine == OPENWAKEWORD]
-            self.engines[OPENWAKEWORD] = OpenWakeWordEngine(openwakeword_dir, specs)
-        self._aliases: dict[str, str] = {}
-        for spec in models.values():
-            for alias in spec.aliases:
-                self._aliases.setdefault(alias, spec.name)
+        self.engines = engines_for(models, openwakeword_dir)
+        self._resolver = Resolver(models)
         self._pool = concurrent.futures.ThreadPoolExecutor(1, "wake")
 
     def info(self) -> Info:
@@ -55,14 +47,7 @@ class WakeService:
 
     def resolve(self, requested: str) -> WakeModelSpec:
         """The model a requested name means: its name, or its phrase/alias ('Okay Nabu')."""
-        if requested in self.models:
-            return self.models[requested]
-        name = self._aliases.get(normalize_name(requested))
-        if name is None:
-            raise UnknownModel(
-                f"unknown wake word model '{requested}'; this server has: {', '.join(self.models)}"
-            )
-        return self.models[name]
+        return self._resolver.resolve(requested)
 
     def arm(self, names: list[str] | None) -> dict[str, WakeModelSpec]:
         """Requested name -> model; no names arms the default set."""
@@ -74,7 +59,9 @@ class WakeService:
 
     def preload(self, names: list[str]) -> None:
         """Load these models on the inference thread, before the first client needs them."""
-        specs = [self.resolve(name) for name in names]
+        specs = [
+            part for name in names for part in self.resolve(name).parts or (self.resolve(name),)
+        ]
 
         def load() -> None:
             started = time.monotonic()

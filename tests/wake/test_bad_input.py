@@ -19,6 +19,7 @@ from testkit.client import RawClient
 from testkit.processes import ServiceProcess, run_server
 from testkit.wake_client import detect, detections, read_until_pong
 from testkit.wake_corpus import ALL_MODELS, phrase_clip
+from wyoming_wake.models import DEFAULT_MODEL
 
 
 def resample(pcm: bytes, rate: int) -> bytes:
@@ -41,7 +42,7 @@ async def test_unknown_model_gets_an_error_naming_the_models(wake_server: Servic
         assert await client.is_closed()
     finally:
         await client.close()
-    assert detections(await detect(wake_server.port, phrase_clip("okay nabu"))) == ["okay_nabu"]
+    assert detections(await detect(wake_server.port, phrase_clip("okay nabu"))) == [DEFAULT_MODEL]
 
 
 async def test_unknown_model_error_reaches_a_client_that_keeps_streaming(
@@ -238,11 +239,11 @@ async def test_custom_model_dir(tmp_path: Path):
 async def test_threshold_trigger_level_and_refractory_flags(tmp_path: Path):
     twice = phrase_clip("okay nabu") + phrase_clip("okay nabu", "kokoro-bm_george")
     with run_server("wyoming_wake", tmp_path) as server:  # 2 s: once per utterance
-        assert detections(await detect(server.port, twice)) == ["okay_nabu", "okay_nabu"]
+        assert detections(await detect(server.port, twice)) == [DEFAULT_MODEL, DEFAULT_MODEL]
     with run_server("wyoming_wake", tmp_path, "--refractory-seconds", "0.2") as server:
         assert len(detections(await detect(server.port, twice))) > 2  # the score stays high
     with run_server("wyoming_wake", tmp_path, "--refractory-seconds", "30") as server:
-        assert detections(await detect(server.port, twice)) == ["okay_nabu"]
+        assert detections(await detect(server.port, twice)) == [DEFAULT_MODEL]
     with run_server(
         "wyoming_wake", tmp_path, "--threshold", "0.9999", "--trigger-level", "40"
     ) as server:

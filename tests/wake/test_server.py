@@ -22,6 +22,7 @@ from testkit.wake_corpus import (
     cached_positives,
     phrase_clip,
 )
+from wyoming_wake.models import DEFAULT_MODEL
 
 
 async def test_info_lists_every_model_with_phrase_language_and_licence(
@@ -33,7 +34,9 @@ async def test_info_lists_every_model_with_phrase_language_and_licence(
     assert program.name == "local-voice-wake" and program.installed
     assert "CC BY-NC-SA 4.0" in (program.description or "")
     models = {model.name: model for model in program.models}
-    assert sorted(models) == sorted(ALL_MODELS)
+    assert sorted(models) == sorted([*ALL_MODELS, DEFAULT_MODEL])
+    assert models[DEFAULT_MODEL].phrase == "Okay Nabu"
+    assert "microWakeWord + openWakeWord" in (models[DEFAULT_MODEL].description or "")
     assert models["okay_nabu"].phrase == "Okay Nabu"
     assert "en" in models["okay_nabu"].languages and "de" in models["okay_nabu"].languages
     assert models["hey_jarvis"].phrase == "Hey Jarvis" and models["hey_jarvis"].languages == ["en"]
@@ -46,9 +49,9 @@ async def test_info_lists_every_model_with_phrase_language_and_licence(
         assert models[name].installed
 
 
-async def test_default_model_is_okay_nabu(wake_server: ServiceProcess):
+async def test_default_model_is_the_fused_okay_nabu(wake_server: ServiceProcess):
     events = await detect(wake_server.port, phrase_clip("okay nabu"))
-    assert detections(events) == ["okay_nabu"], events
+    assert detections(events) == [DEFAULT_MODEL], events
     timestamp = next(e.data["timestamp"] for e in events if e.type == "detection")
     assert 500 <= timestamp <= 2500  # after the phrase, before the command ends (ms)
     assert "not-detected" not in [event.type for event in events]
