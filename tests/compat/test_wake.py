@@ -9,6 +9,7 @@ import pytest
 from testkit import clips
 from testkit.processes import ServiceProcess
 from testkit.wake_corpus import ALL_MODELS, phrase_clip
+from wyoming_wake.models import DEFAULT_MODEL
 
 
 def run_client(
@@ -30,7 +31,7 @@ def test_home_assistant_2025_4_wake_client(
     answer = run_client(ha_client, wake_server.port, pcm, model, tmp_path)
     assert answer["wyoming"] == "1.5.4"
     assert answer["programs"] == ["local-voice-wake"]
-    assert sorted(answer["models"]) == sorted(ALL_MODELS)
+    assert sorted(answer["models"]) == sorted([*ALL_MODELS, DEFAULT_MODEL])
     assert answer["models"]["okay_nabu"]["phrase"] == "Okay Nabu"
     assert answer["detection"] is not None and answer["detection"]["name"] == model
     assert answer["detection"]["timestamp"] > 0
