@@ -370,8 +370,9 @@ def wake_samples(split: str, phrase: str = "okay nabu", limit: int | None = None
     babble = babble_track(split)
     out: list[Sample] = []
     plan = [(speaker, form) for speaker in speakers(split) for form in range(3)]
-    if limit is not None:
-        plan = plan[:: max(len(plan) * 3 // limit, 1)]
+    if limit is not None:  # every form and several speakers, not every third entry
+        count = min(-(-limit // 3), len(plan))
+        plan = [plan[index * len(plan) // count] for index in range(count)]
     for turn, (speaker, form) in enumerate(plan):
         command = COMMANDS[turn % len(COMMANDS)]
         text = (

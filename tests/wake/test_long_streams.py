@@ -11,6 +11,7 @@ from testkit.processes import free_port, run_server
 from testkit.report import run_benchmark
 from testkit.wake_client import detections, read_until_pong
 from testkit.wake_corpus import ORDINARY, negatives, phrase_clip
+from wyoming_wake.models import DEFAULT_MODEL
 
 
 def rss_mb(pid: int) -> float:
@@ -73,12 +74,19 @@ def test_wake_benchmark_runs_briefly():
         *("bench.wake", "--negative-minutes", "1", "--phrases", "okay nabu"),
         *("--voices", "piper", "espeak-us", "--streams", "1", "2", "--seconds", "3"),
         *("--rtf-seconds", "20", "--no-peer", "--no-vad", "--port", str(free_port())),
+        *("--held-out-limit", "12"),
         timeout=600,
     )
+    nabu = {DEFAULT_MODEL, "okay_nabu", "ok_nabu_v0.1"}
     rows = report["rows"]
     assert {row["server"] for row in rows} == {"local-voice"}, rows
-    assert {row["model"] for row in rows} == {"okay_nabu", "ok_nabu_v0.1"}, rows
+    assert {row["model"] for row in rows} == nabu, rows
     assert all(row["positives"] > 0 for row in rows), rows
     assert all(row["detection_rate"] >= 0.5 for row in rows), rows
+    held_out = {row["model"]: row for row in report["held_out"]}
+    assert set(held_out) == nabu, held_out
+    assert all(row["positives"] == 12 and row["near_misses"] == 24 for row in held_out.values())
+    assert held_out[DEFAULT_MODEL]["detection_rate"] >= 0.5, held_out
+    assert all(row["verdict"] for row in held_out.values()), held_out
     streams = {(row["model"], row["streams"]) for row in report["concurrent_cpu"]}
-    assert len(streams) == 4, report["concurrent_cpu"]  # each engine's first model, 1 and 2
+    assert len(streams) == 6, report["concurrent_cpu"]  # fused, micro, oww at 1 and 2 streams
