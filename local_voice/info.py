@@ -21,6 +21,8 @@ async def describe(host: str, port: int, timeout: float = 1.0) -> Info | None:
 
 
 def programs(info: Info) -> list[Any]:
-    """Every program of every kind an `info` lists (asr, tts, wake, handle, intent)."""
+    """Every program of every kind an `info` lists (asr, tts, wake, handle, intent, and
+    a satellite)."""
     groups = (info.asr, info.tts, info.wake, info.handle, info.intent)
-    return [program for group in groups for program in group]
+    satellite = [info.satellite] if info.satellite is not None else []
+    return [program for group in groups for program in group] + satellite

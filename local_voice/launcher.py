@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 
 from .info import describe, programs
-from .ports import LLM_PORT, STT_PORT, TTS_PORT, WAKE_PORT
+from .ports import LLM_PORT, SATELLITE_PORT, STT_PORT, TTS_PORT, WAKE_PORT
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Service:
     module: str
     port: int
     requires: str  # import name of the package its runtime comes from
-    program: str  # the program name its `info` reports
+    program: str  # the program name its `info` reports ("": a satellite, named as its device)
 
 
 SERVICES = (
@@ -33,6 +33,8 @@ SERVICES = (
     Service("text-to-speech", "wyoming_tts", TTS_PORT, "kokoro_onnx", "local-voice-tts"),
     Service("wake-word", "wyoming_wake", WAKE_PORT, "pymicro_wakeword", "local-voice-wake"),
     Service("conversation agent", "wyoming_llm", LLM_PORT, "llama_cpp", "local-voice-llm"),
+    # The satellite on this machine's default sound devices (none: it waits for one)
+    Service("satellite", "wyoming_satellite", SATELLITE_PORT, "pyaec", ""),
 )
 READY_TIMEOUT = 120.0
 STOP_TIMEOUT = 10.0
@@ -46,9 +48,11 @@ async def wait_ready(
         async with asyncio.timeout(READY_TIMEOUT):
             while process.returncode is None:
                 info = await describe(host, port)
-                if info is not None and service.program in {
-                    program.name for program in programs(info)
-                }:
+                if info is not None and (
+                    service.program in {program.name for program in programs(info)}
+                    if service.program
+                    else info.satellite is not None
+                ):
                     return True
                 await asyncio.sleep(0.2)
     return False

@@ -20,6 +20,8 @@ COMPONENT = ROOT / "custom_components" / "local_voice"
 def write_config(config_dir: Path, http_port: int) -> None:
     """A minimal offline configuration with the test home and the component installed."""
     config: dict[str, Any] = {
+        # media URLs (TTS for announcements) must point where HTTP listens, not the LAN
+        "homeassistant": {"internal_url": f"http://127.0.0.1:{http_port}"},
         "http": {"server_host": "127.0.0.1", "server_port": http_port},
         "api": {},
         "websocket_api": {},
@@ -32,7 +34,11 @@ def write_config(config_dir: Path, http_port: int) -> None:
         "wake_word": {},
         "logger": {
             "default": "warning",
-            "logs": {"custom_components.local_voice": "debug"},
+            "logs": {
+                "custom_components.local_voice": "debug",
+                "homeassistant.components.wyoming": "debug",
+                "homeassistant.components.assist_satellite": "debug",
+            },
         },
         **home_config(),
     }
@@ -44,14 +50,19 @@ def write_config(config_dir: Path, http_port: int) -> None:
     shutil.copytree(COMPONENT, target, ignore=shutil.ignore_patterns("__pycache__"))
 
 
-@contextlib.contextmanager
-def home_assistant(python: str, config_dir: Path) -> Iterator[ServiceProcess]:
-    """`python -m homeassistant -c CONFIG_DIR` on a free port; stopped with SIGTERM."""
-    port = free_port()
-    write_config(config_dir, port)
+def start_core(python: str, config_dir: Path, port: int) -> ServiceProcess:
+    """`python -m homeassistant -c CONFIG_DIR` (the configuration written for `port`)."""
     log_path = config_dir / "ha-console.log"
     command = [python, "-m", "homeassistant", "-c", str(config_dir), "--skip-pip"]
-    child = ServiceProcess(spawn(command, log_path, config_dir), port, log_path)
+    return ServiceProcess(spawn(command, log_path, config_dir), port, log_path)
+
+
+@contextlib.contextmanager
+def home_assistant(python: str, config_dir: Path) -> Iterator[ServiceProcess]:
+    """A core on a free port; stopped with SIGTERM."""
+    port = free_port()
+    write_config(config_dir, port)
+    child = start_core(python, config_dir, port)
     try:
         yield child
     finally:

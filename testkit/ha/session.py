@@ -13,25 +13,30 @@ from pathlib import Path
 
 import aiohttp
 
-from testkit.processes import SERVICE_PYTHON
+from testkit import ROOT
+from testkit.processes import SERVICE_PYTHON, ServiceProcess
 
 from .api import ApiError, HomeAssistantApi
-from .core import home_assistant
+from .core import home_assistant, start_core
 from .home import LIGHTS
 
 HOST = "127.0.0.1"
 SPEAK = (
-    "import sys; from testkit import clips; sys.stdout.buffer.write(clips.padded("
-    "clips.piper(sys.argv[1]), lead=0.3, tail=float(sys.argv[2])))"
+    "import sys; from testkit import clips; text, tail, voice = sys.argv[1:]; "
+    "pcm = clips.piper(text) if voice == 'piper' else clips.kokoro(text, voice); "
+    "sys.stdout.buffer.write(clips.padded(pcm, lead=0.3, tail=float(tail)))"
 )
 
 
-def speak(text: str, tail: float = 0.7) -> bytes:
-    """16 kHz mono PCM of `text` spoken by the embedded Piper voice (testkit.clips),
-    with 0.3 s of silence before and `tail` s after (0.7 s: what Home Assistant's own
-    voice activity detection waits for before it ends a command)."""
+def speak(text: str, tail: float = 0.7, voice: str = "piper") -> bytes:
+    """16 kHz mono PCM of `text` spoken by the embedded Piper voice or a Kokoro voice
+    (testkit.clips), with 0.3 s of silence before and `tail` s after (0.7 s: what Home
+    Assistant's own voice activity detection waits for before it ends a command)."""
     return subprocess.run(
-        [str(SERVICE_PYTHON), "-c", SPEAK, text, str(tail)], check=True, capture_output=True
+        [str(SERVICE_PYTHON), "-c", SPEAK, text, str(tail), voice],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
     ).stdout
 
 
@@ -42,6 +47,7 @@ class LiveHome:
     api: HomeAssistantApi
     pipeline_id: str
     config_dir: Path
+    child: ServiceProcess
 
     @property
     def log(self) -> str:
@@ -53,6 +59,15 @@ class LiveHome:
             await self.api.call_service(
                 "light", "turn_on" if on else "turn_off", entity_id=light.entity_id
             )
+
+    async def restart(self) -> None:
+        """Stop Home Assistant and start it again on the same configuration and port, as
+        a restart from its settings does; the same login keeps working."""
+        await self.api.close()
+        self.child.stop()
+        self.child = start_core(sys.executable, self.config_dir, self.child.port)
+        await self.api.wait_ready()
+        await self.api.connect()
 
     async def states(self) -> dict[str, str]:
         return {light.entity_id: await self.api.state(light.entity_id) for light in LIGHTS}
@@ -88,9 +103,10 @@ async def _place_lights(api: HomeAssistantApi) -> None:
 async def live_home(config_dir: Path, ports: dict[str, int]) -> AsyncIterator[LiveHome]:
     """Start Home Assistant, onboard, place the lights, add Local Voice with `ports`
     (config-flow field -> port) through the REST config flow; yield the running home."""
-    with home_assistant(sys.executable, config_dir) as child:
+    with home_assistant(sys.executable, config_dir) as first:
         async with aiohttp.ClientSession() as session:
-            api = HomeAssistantApi(f"http://{HOST}:{child.port}", session)
+            api = HomeAssistantApi(f"http://{HOST}:{first.port}", session)
+            home: LiveHome | None = None
             try:
                 await api.wait_ready()
                 await api.onboard()
@@ -103,6 +119,9 @@ async def live_home(config_dir: Path, ports: dict[str, int]) -> AsyncIterator[Li
                 pipeline_id = next(
                     p["id"] for p in pipelines["pipelines"] if p["name"] == "Local Voice"
                 )
-                yield LiveHome(api, pipeline_id, config_dir)
+                home = LiveHome(api, pipeline_id, config_dir, first)
+                yield home
             finally:
                 await api.close()
+                if home is not None and home.child is not first:
+                    home.child.stop()

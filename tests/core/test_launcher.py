@@ -8,7 +8,7 @@ import time
 import pytest
 
 from local_voice.info import describe
-from local_voice.ports import LLM_PORT, STT_PORT, TTS_PORT, WAKE_PORT
+from local_voice.ports import LLM_PORT, SATELLITE_PORT, STT_PORT, TTS_PORT, WAKE_PORT
 from testkit import ROOT
 from testkit.processes import free_port
 
@@ -54,6 +54,9 @@ async def test_script_run_serves_stt_and_stops_cleanly(stop_signal):
         assert f"wake-word: tcp://127.0.0.1:{WAKE_PORT + offset}" in output
         wake = await describe("127.0.0.1", WAKE_PORT + offset, timeout=5)
         assert wake is not None and wake.wake[0].name == "local-voice-wake"
+        assert f"satellite: tcp://127.0.0.1:{SATELLITE_PORT + offset}" in output
+        satellite = await describe("127.0.0.1", SATELLITE_PORT + offset, timeout=5)
+        assert satellite is not None and satellite.satellite is not None
         os.killpg(process.pid, stop_signal)  # what Ctrl-C in a terminal does
         assert process.wait(30) == 0
         assert "Stopped." in (process.stdout.read() if process.stdout else "")

@@ -43,6 +43,13 @@ def test_a_service_imports_no_other_service_and_no_tooling(service):
     assert forbidden(service, {*others, *TOOLING}) == {}
 
 
+def test_the_satellite_imports_only_the_wake_word_service():
+    # It runs wyoming_wake's detector in-process (the same engines, not a copy).
+    others = {name for name in SERVICES if name != "wyoming_wake"}
+    assert forbidden("wyoming_satellite", {*others, *TOOLING}) == {}
+    assert any("wyoming_wake" in names for names in imported_packages("wyoming_satellite").values())
+
+
 def test_testkit_imports_no_test_or_bench_module():
     assert forbidden("testkit", {"tests", "tests_ha", "bench"}) == {}
 
@@ -55,4 +62,5 @@ def test_set_up_finds_every_services_models_through_entry_points():
 
 def test_the_integration_ships_without_the_project_packages():
     # It is installed into Home Assistant alone (HACS), so it keeps its own small client.
-    assert forbidden("custom_components/local_voice", {"local_voice", *SERVICES, *TOOLING}) == {}
+    banned = {"local_voice", "wyoming_satellite", *SERVICES, *TOOLING}
+    assert forbidden("custom_components/local_voice", banned) == {}

@@ -1,0 +1,69 @@
+"""The end of a spoken command, detected on the satellite.
+
+Home Assistant's own voice activity detection waits 0.7 s of silence before it ends
+the speech-to-text stream; the satellite hears the same audio first and can send
+`audio-stop` as soon as the command has ended. microVAD scores each 10 ms; a command
+has ended after `silence_seconds` below the threshold once speech was heard.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from pymicro_vad import MicroVad
+
+from local_voice.audio import SAMPLE_RATE
+
+_LOGGER = logging.getLogger(__name__)
+FRAME_BYTES = SAMPLE_RATE // 100 * 2  # 10 ms
+
+
+@dataclass(frozen=True)
+class SpeechEndSettings:
+    silence_seconds: float = 0.5  # quiet after speech that ends the command
+    threshold: float = 0.5  # microVAD probability that counts as speech
+    speech_seconds: float = 0.1  # speech needed before silence can end it
+    wait_seconds: float = 5.0  # no speech at all within this: give up
+    max_seconds: float = 15.0  # a command never runs longer
+
+
+class SpeechEnd:
+    """Per command: feed audio; `ended` says why it is over (None while it goes on)."""
+
+    def __init__(self, settings: SpeechEndSettings) -> None:
+        self.settings = settings
+        self._vad = MicroVad()
+        self._pending = b""
+        self.seconds = 0.0
+        self.speech = 0.0
+        self.quiet = 0.0
+        self.speech_end: float | None = None  # seconds into the command
+        self.ended: str | None = None
+
+    def process(self, pcm: bytes) -> str | None:
+        """Feed 16 kHz mono int16; returns "silence", "no speech" or "too long" once."""
+        if self.ended:
+            return None
+        self._pending += pcm
+        frames = len(self._pending) // FRAME_BYTES
+        for index in range(frames):
+            frame = self._pending[index * FRAME_BYTES : (index + 1) * FRAME_BYTES]
+            self.seconds += 0.01
+            speaking = self._vad.process_10ms(frame) >= self.settings.threshold
+            if speaking:
+                self.speech += 0.01
+                self.quiet = 0.0
+            else:
+                self.quiet += 0.01
+            if self.speech >= self.settings.speech_seconds:
+                if self.quiet >= self.settings.silence_seconds:
+                    self.speech_end = self.seconds - self.quiet
+                    self.ended = "silence"
+            elif self.seconds >= self.settings.wait_seconds:
+                self.ended = "no speech"
+            if self.seconds >= self.settings.max_seconds:
+                self.ended = self.ended or "too long"
+            if self.ended:
+                self._pending = b""
+                return self.ended
+        self._pending = self._pending[frames * FRAME_BYTES :]
+        return None
