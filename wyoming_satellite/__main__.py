@@ -70,8 +70,13 @@ def get_parser() -> argparse.ArgumentParser:
     )
     wake.add_argument("--wake-uri", help="Use a wake-word service instead (tcp://HOST:PORT)")
     wake.add_argument("--wake-word-name", action="append", help="Model(s) the service arms")
+    wake.add_argument("--stop-word", help="Model that stops playback (no 'stop' model is packaged)")
     wake.add_argument(
-        "--stop-word", help="Embedded model that stops playback (none is packaged as 'stop')"
+        "--custom-model-dir",
+        type=Path,
+        action="append",
+        default=[],
+        help="Directory of microWakeWord/openWakeWord models (e.g. a 'stop' model)",
     )
     parser.add_argument(
         "--silence-seconds",
@@ -184,13 +189,17 @@ def _tones(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Tones:
 
 
 def _wake(parser: argparse.ArgumentParser, args: argparse.Namespace) -> WakeWords:
+    dirs = tuple(args.custom_model_dir)
+    for directory in dirs:
+        if not directory.is_dir():
+            parser.error(f"--custom-model-dir {directory} is not a directory")
     try:
         wake: LocalWake | RemoteWake = (
             RemoteWake(args.wake_uri, args.wake_word_name)
             if args.wake_uri
-            else LocalWake(args.wake_word)
+            else LocalWake(args.wake_word, custom_dirs=dirs)
         )
-        stop = LocalWake([args.stop_word]) if args.stop_word else None
+        stop = LocalWake([args.stop_word], custom_dirs=dirs) if args.stop_word else None
     except UnknownModel as err:
         parser.error(str(err))
     return WakeWords(wake, stop)

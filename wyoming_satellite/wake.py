@@ -10,6 +10,7 @@ import contextlib
 import logging
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from pathlib import Path
 
 from wyoming.audio import AudioChunk, AudioStart
 from wyoming.client import AsyncClient
@@ -32,8 +33,13 @@ class WakeHit:
 class LocalWake:
     """Models loaded in this process; `process` is blocking (run it off the loop)."""
 
-    def __init__(self, names: list[str] | None, wake: EmbeddedWake | None = None) -> None:
-        self.wake = wake or EmbeddedWake(names)
+    def __init__(
+        self,
+        names: list[str] | None,
+        wake: EmbeddedWake | None = None,
+        custom_dirs: tuple[Path, ...] = (),
+    ) -> None:
+        self.wake = wake or EmbeddedWake(names, custom_dirs=custom_dirs)
         self.names = list(self.wake.armed)
         self._stream: WakeStream = self.wake.stream()
         self._base = 0  # absolute position of the stream's first sample
