@@ -161,6 +161,11 @@ async def _stop_process(proc: asyncio.subprocess.Process, grace: float = TERM_GR
             await proc.wait()
     if proc.stdin is not None:
         proc.stdin.close()
+    # asyncio closes a child's transport only once its pipes have ended too; a killed
+    # command's stdout may not have, and would be closed after the event loop.
+    transport = getattr(proc, "_transport", None)
+    if transport is not None:
+        transport.close()
 
 
 def _describe_exit(argv: list[str], code: int | None, stderr: deque[str]) -> str:
@@ -257,6 +262,7 @@ class CommandMic:
                     stdin=asyncio.subprocess.DEVNULL,
                     stdout=asyncio.subprocess.PIPE,
                     stderr=asyncio.subprocess.PIPE,
+                    start_new_session=True,  # Ctrl-C stops the satellite, which stops it
                 )
             except OSError as err:
                 _LOGGER.warning("Mic command %r failed to start: %s", shlex.join(self.argv), err)

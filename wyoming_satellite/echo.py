@@ -24,6 +24,7 @@ late, which the engines absorb: a reference later than its echo can not be cance
 
 import ctypes
 import importlib
+import threading
 from typing import Any, Protocol
 
 import numpy as np
@@ -127,6 +128,8 @@ class EchoCanceller:
         self._audible_end = -(10**12)  # where the last audible reference's echo starts
         self._tolerance = 2 * FRAME  # a gap up to the largest microphone chunk is jitter
         self._engine: _Engine = self._new_engine()
+        # played() runs on the event loop, process() on the DSP thread
+        self._lock = threading.Lock()
 
     def _new_engine(self) -> _Engine:
         return (_Webrtc if self.engine == "webrtc" else _Speex)(self.taps)
@@ -143,6 +146,10 @@ class EchoCanceller:
     def played(self, pcm: bytes) -> None:
         """Audio handed to the speaker now (16 kHz mono int16; the satellite converts).
         Called as playback proceeds, in real time."""
+        with self._lock:
+            self._played(pcm)
+
+    def _played(self, pcm: bytes) -> None:
         target = self._mic_in + self.delay
         end = self._mic_out + len(self._ref) // 2
         if end < target - self._tolerance:  # playback stopped meanwhile: re-anchor
@@ -157,6 +164,10 @@ class EchoCanceller:
         """The microphone's next audio (any length, a multiple of 2 bytes); returns cleaned
         audio. Output may lag input by < 10 ms (buffer partial frames) but over a stream
         total output length == total input length."""
+        with self._lock:
+            return self._process(mic)
+
+    def _process(self, mic: bytes) -> bytes:
         self._mic_in += len(mic) // 2
         self._tolerance = max(self._tolerance, len(mic) // 2)
         if not self.active:

@@ -13,7 +13,7 @@ from wyoming.event import Event
 from wyoming.info import Describe, Info
 from wyoming.satellite import RunSatellite
 
-from local_voice.server import ServiceEventHandler
+from local_voice.server import RequestError, ServiceEventHandler
 
 from .satellite import Satellite
 
@@ -48,7 +48,11 @@ class SatelliteEventHandler(ServiceEventHandler):
         if RunSatellite.is_type(event.type):
             return await self._run_satellite()
         if self.owns:
-            await self.satellite.on_event(event)
+            try:
+                await self.satellite.on_event(event)
+            except (KeyError, TypeError, ValueError) as err:
+                # a field missing or of the wrong type: refuse the event, not the owner
+                raise RequestError(f"malformed {event.type} event: {err!r}") from err
         elif event.type not in ("pong", "pause-satellite"):
             _LOGGER.debug(
                 "%s: %s from a client that does not run the satellite", self.peer, event.type

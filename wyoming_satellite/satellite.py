@@ -12,12 +12,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 
 import numpy as np
+from pymicro_vad import MicroVad
 from wyoming.asr import Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.error import Error
@@ -154,6 +155,7 @@ class Satellite:
         self.owner: object | None = None
         self._write: Writer | None = None
         self._speech: SpeechEnd | None = None
+        self._vad: MicroVad | None = None  # reused by every command's SpeechEnd
         self._turn: Turn | None = None
         self._reply: Sound | None = None  # the reply or announcement arriving / playing
         self._discarding = False  # the rest of an interrupted reply's audio
@@ -214,23 +216,31 @@ class Satellite:
     # -- the microphone --------------------------------------------------------------
 
     async def _mic_loop(self) -> None:
+        chunks = self.mic.chunks()
+        try:
+            async for chunk in chunks:
+                await self._on_mic(chunk)
+        finally:
+            if isinstance(chunks, AsyncGenerator):
+                await chunks.aclose()  # stops the mic command now, not at interpreter exit
+
+    async def _on_mic(self, chunk: bytes) -> None:
         loop = asyncio.get_running_loop()
-        async for chunk in self.mic.chunks():
-            position = self.ring.position
-            clean = await loop.run_in_executor(self._executor, self._clean, chunk)
-            self.ring.append(clean)
-            self.chunks += 1
-            try:
-                wake_hits, stop_hits = await self.wake.process(self._executor, clean, position)
-                if self.state == State.STREAMING:
-                    await self._stream(clean)
-                for hit in stop_hits:
-                    await self._on_stop_word(hit)
-                for hit in wake_hits:
-                    await self._on_wake(hit)
-                self._check_waiting()
-            except Exception:
-                _LOGGER.exception("Microphone chunk")
+        position = self.ring.position
+        clean = await loop.run_in_executor(self._executor, self._clean, chunk)
+        self.ring.append(clean)
+        self.chunks += 1
+        try:
+            wake_hits, stop_hits = await self.wake.process(self._executor, clean, position)
+            if self.state == State.STREAMING:
+                await self._stream(clean)
+            for hit in stop_hits:
+                await self._on_stop_word(hit)
+            for hit in wake_hits:
+                await self._on_wake(hit)
+            self._check_waiting()
+        except Exception:
+            _LOGGER.exception("Microphone chunk")
 
     def _clean(self, chunk: bytes) -> bytes:
         return self.echo.process(self.processor.process(chunk))
@@ -259,7 +269,8 @@ class Satellite:
 
     async def _on_wake(self, hit: WakeHit) -> None:
         if self.paused or self._write is None:
-            _LOGGER.info("Wake word %r while Home Assistant is not connected: ignored", hit.name)
+            why = "is muted" if self._write is not None else "is not connected"
+            _LOGGER.info("Wake word %r while Home Assistant %s: ignored", hit.name, why)
             return
         if self.state == State.STREAMING:
             return
@@ -267,6 +278,8 @@ class Satellite:
             _LOGGER.info("Wake word %r in the satellite's own playback: ignored", hit.name)
             return
         barge_in = await self._silence_for_wake()
+        if self._turn is not None:  # the command before still waited for its reply
+            self._end_turn("no reply before the next wake word")
         now = time.monotonic()
         start = command_start(self.ring, hit.phrase_end)
         backlog = self.ring.since(start)
@@ -281,7 +294,8 @@ class Satellite:
             ).event()
         )
         self.state = State.STREAMING
-        self._speech = SpeechEnd(self.speech_end_settings)
+        self._speech = SpeechEnd(self.speech_end_settings, self._vad)
+        self._vad = self._speech.vad
         self._sent_samples = 0
         self._tone("awake")
         await self._stream(backlog)
@@ -294,8 +308,7 @@ class Satellite:
         if self._reply is not None and not self._reply.complete:
             self._discarding = True  # Home Assistant may still be sending it
         for sound in stopped:  # `played` goes out before the new run starts
-            if sound.on_end is not None:
-                await self._tell_played(sound)
+            await self._tell_played(sound)
         if self._turn is not None:
             self._end_turn("interrupted")
         return any(s.kind in ("reply", "announcement", "timer") for s in stopped)
@@ -443,12 +456,13 @@ class Satellite:
 
     def _played(self, sound: Sound) -> None:
         """The player finished (or cut short) a reply or announcement."""
-        sound.on_end = None
-        asyncio.get_running_loop().create_task(self._tell_played(sound, callback=True))
+        # on_end stays set until `played` is sent: a barge-in that stopped this sound
+        # sends it itself, before its detection, if this task has not run by then
+        asyncio.get_running_loop().create_task(self._tell_played(sound))
 
-    async def _tell_played(self, sound: Sound, callback: bool = False) -> None:
+    async def _tell_played(self, sound: Sound) -> None:
         """Home Assistant keeps the satellite "responding" until it hears `played`."""
-        if sound.on_end is None and not callback:
+        if sound.on_end is None:
             return  # told already
         sound.on_end = None
         if sound is self._reply:
@@ -457,7 +471,7 @@ class Satellite:
         if sound.kind == "reply" and self._turn is not None:
             self._turn.played = time.monotonic()
             if self.state == State.RESPONDING:
-                self._end_turn()
+                self._end_turn("interrupted" if sound.stopped else None)
 
     def _tone(self, kind: str) -> None:
         tone = self.tones.sounds.get(kind)

@@ -27,17 +27,26 @@ class SpeechEndSettings:
 
 
 class SpeechEnd:
-    """Per command: feed audio; `ended` says why it is over (None while it goes on)."""
+    """Per command: feed audio; `ended` says why it is over (None while it goes on).
 
-    def __init__(self, settings: SpeechEndSettings) -> None:
+    Pass the previous command's `vad` to reuse it: pymicro-vad never frees a detector
+    (about 11 KB each), so one per command would grow the satellite without bound.
+    """
+
+    def __init__(self, settings: SpeechEndSettings, vad: MicroVad | None = None) -> None:
         self.settings = settings
-        self._vad = MicroVad()
+        self._vad = vad or MicroVad()
+        self._vad.reset()
         self._pending = b""
         self.seconds = 0.0
         self.speech = 0.0
         self.quiet = 0.0
         self.speech_end: float | None = None  # seconds into the command
         self.ended: str | None = None
+
+    @property
+    def vad(self) -> MicroVad:
+        return self._vad
 
     def process(self, pcm: bytes) -> str | None:
         """Feed 16 kHz mono int16; returns "silence", "no speech" or "too long" once."""
