@@ -166,3 +166,5 @@ class WakeStream:
         for stream in self._streams:
             stream.close()
         self._streams = []
+        if self.gate is not None:
+            self.gate.close()

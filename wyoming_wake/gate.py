@@ -6,9 +6,26 @@ speech go through, and the gate stays open for a hang-over time after the last
 speech frame, so the start of "okay nabu" is not cut off.
 """
 
+import threading
 from collections import deque
+from typing import Any
 
 VAD_CHUNK_BYTES = 320  # 10 ms of 16 kHz int16
+# pymicro-vad never frees a detector (about 11 KB each): closed gates hand theirs back
+# here for the next stream, so connections coming and going don't grow the server.
+_SPARE: list[Any] = []
+_SPARE_LOCK = threading.Lock()
+
+
+def _vad() -> Any:
+    with _SPARE_LOCK:
+        if _SPARE:
+            vad = _SPARE.pop()
+            vad.reset()
+            return vad
+    from pymicro_vad import MicroVad
+
+    return MicroVad()
 
 
 class VadGate:
@@ -17,9 +34,7 @@ class VadGate:
     def __init__(
         self, threshold: float = 0.5, preroll_seconds: float = 1.0, hangover_seconds: float = 1.0
     ) -> None:
-        from pymicro_vad import MicroVad
-
-        self._vad = MicroVad()
+        self._vad: Any = _vad()
         self._threshold = threshold
         self._preroll: deque[bytes] = deque(maxlen=max(int(preroll_seconds * 100), 1))
         self._hangover = int(hangover_seconds * 100)
@@ -27,6 +42,13 @@ class VadGate:
         self._chunks = 0
         self._open_until = -1
         self.passed_chunks = 0
+
+    def close(self) -> None:
+        """Hand the detector back for another stream."""
+        if self._vad is not None:
+            with _SPARE_LOCK:
+                _SPARE.append(self._vad)
+            self._vad = None
 
     @property
     def seen_chunks(self) -> int:
