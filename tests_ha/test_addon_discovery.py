@@ -9,14 +9,10 @@ the payload names the add-on's host name, the test reaches the service on 127.0.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import socket
-import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +26,10 @@ from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 from homeassistant.util.yaml import load_yaml_dict
 
 from custom_components.local_voice.const import DOMAIN
-from testkit import ROOT
+from testkit.addon_scripts import ADDONS_DIR, fake_supervisor, run_discovery
 from testkit.processes import SERVICE_PYTHON, ServiceProcess, async_wait_described, run_server
 
 HOST = "127.0.0.1"
-ADDONS = ROOT / "addons"
-BASHIO = ROOT / "tests" / "addons" / "bashio"
 
 pytestmark = pytest.mark.skipif(
     shutil.which("jq") is None or shutil.which("curl") is None,
@@ -46,45 +40,13 @@ pytestmark = pytest.mark.skipif(
 def discovery_payload(folder: str, port: int, tmp_path: Path) -> Any:
     """Run addons/FOLDER's discovery script (the service listens on `port`); what it
     POSTed to the Supervisor's /discovery."""
-    posted: list[Any] = []
-
-    class Supervisor(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            posted.append(json.loads(body))
-            answer = b'{"result": "ok", "data": {"uuid": "0123abcd"}}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
     (tmp_path / "options.json").write_text("{}")
-    server = ThreadingHTTPServer((HOST, 0), Supervisor)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        script = ADDONS / folder / "rootfs/etc/s6-overlay/s6-rc.d/discovery/run"
-        env = {
-            **os.environ,
-            "BASHIO_OPTIONS_FILE": str(tmp_path / "options.json"),
-            "BASHIO_SUPERVISOR": f"http://{HOST}:{server.server_address[1]}",
-            "SUPERVISOR_TOKEN": "test-token",
-            "LOCAL_VOICE_ADDON_PORT": str(port),
-        }
-        done = subprocess.run(
-            [str(BASHIO), str(script)], env=env, capture_output=True, text=True, timeout=60
-        )
-        assert done.returncode == 0, done.stderr
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-    assert len(posted) == 1, posted
-    return posted[0]
+    env = {**os.environ, "BASHIO_OPTIONS_FILE": str(tmp_path / "options.json")}
+    with fake_supervisor() as supervisor:
+        done = run_discovery(folder, env, supervisor, port)
+    assert done.returncode == 0, done.stderr
+    assert [path for path, _, _ in supervisor.requests] == ["/discovery"], supervisor.requests
+    return supervisor.requests[0][2]
 
 
 def addon_discovery(folder: str, port: int, tmp_path: Path) -> HassioServiceInfo:
@@ -92,7 +54,7 @@ def addon_discovery(folder: str, port: int, tmp_path: Path) -> HassioServiceInfo
     payload = discovery_payload(folder, port, tmp_path)
     hostname = socket.gethostname()
     assert payload == {"service": "wyoming", "config": {"uri": f"tcp://{hostname}:{port}"}}
-    config = load_yaml_dict(ADDONS / folder / "config.yaml")
+    config = load_yaml_dict(ADDONS_DIR / folder / "config.yaml")
     return HassioServiceInfo(
         config={"uri": f"tcp://{HOST}:{port}"},
         name=str(config["name"]),

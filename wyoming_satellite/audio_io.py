@@ -80,36 +80,42 @@ def apply_volume(pcm: bytes, width: int, volume: float) -> bytes:
     return bytes(audioop.mul(pcm, width, volume))
 
 
-def convert(
-    pcm: bytes,
-    rate: int,
-    width: int,
-    channels: int,
-    to_rate: int,
-    to_width: int,
-    to_channels: int,
-) -> bytes:
-    """Convert a whole buffer between PCM formats (no state is kept between calls).
+class StreamConverter:
+    """Converts one stream between PCM formats, piece by piece.
 
-    Down-mixing averages the channels (local_voice.audio.to_int16_mono) instead of
-    summing them like wyoming's converter, which would clip loud stereo audio.
+    The resampler's state is kept between pieces (wyoming's converter holds it), so a
+    sound cut into 20 ms pieces has no seams. Down-mixing averages the channels
+    (local_voice.audio.to_int16_mono) instead of summing them like wyoming's converter,
+    which would clip loud stereo audio.
     """
-    if (rate, width, channels) == (to_rate, to_width, to_channels):
-        return pcm
-    source = PcmFormat(rate, width, channels)
-    source.check()
-    PcmFormat(to_rate, to_width, to_channels).check()
-    if to_channels not in (1, 2) and to_channels != channels:
-        raise AudioFormatError(f"cannot convert {channels} channels to {to_channels}")
-    if channels > 1 and to_channels != channels:
-        pcm = to_int16_mono(pcm, source).tobytes()
-        width, channels = 2, 1
-    elif len(pcm) % source.frame_bytes:
-        raise AudioFormatError(
-            f"audio of {len(pcm)} bytes is not a whole number of {source.frame_bytes}-byte frames"
+
+    def __init__(self, source: PcmFormat, target: PcmFormat) -> None:
+        source.check()
+        target.check()
+        if target.channels not in (1, 2) and target.channels != source.channels:
+            raise AudioFormatError(
+                f"cannot convert {source.channels} channels to {target.channels}"
+            )
+        self.source = source
+        self.target = target
+        self._converter = AudioChunkConverter(
+            rate=target.rate, width=target.width, channels=target.channels
         )
-    converter = AudioChunkConverter(rate=to_rate, width=to_width, channels=to_channels)
-    return converter.convert(AudioChunk(rate, width, channels, pcm)).audio
+
+    def convert(self, pcm: bytes) -> bytes:
+        source = self.source
+        if source == self.target:
+            return pcm
+        if len(pcm) % source.frame_bytes:
+            raise AudioFormatError(
+                f"audio of {len(pcm)} bytes is not a whole number of "
+                f"{source.frame_bytes}-byte frames"
+            )
+        rate, width, channels = source.rate, source.width, source.channels
+        if channels > 1 and self.target.channels != channels:
+            pcm = to_int16_mono(pcm, source).tobytes()
+            width, channels = 2, 1
+        return self._converter.convert(AudioChunk(rate, width, channels, pcm)).audio
 
 
 def _split_command(command: str, what: str) -> list[str]:
@@ -654,6 +660,6 @@ __all__ = [
     "SoundDeviceMic",
     "SoundDeviceSink",
     "SoundSink",
+    "StreamConverter",
     "apply_volume",
-    "convert",
 ]

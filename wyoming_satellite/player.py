@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from local_voice.audio import SAMPLE_CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
+from local_voice.audio import SAMPLE_CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH, PcmFormat
 
-from .audio_io import AudioDeviceError, SoundSink, convert
+from .audio_io import AudioDeviceError, SoundSink, StreamConverter
 
 _LOGGER = logging.getLogger(__name__)
 PIECE_SECONDS = 0.02
@@ -92,8 +92,11 @@ class Player:
         self._wake.set()
         return sound
 
-    def tone(self, kind: str, pcm: bytes, rate: int, **options: object) -> Sound:
-        sound = Sound(kind, rate, 2, 1, **options)  # type: ignore[arg-type]
+    def tone(
+        self, kind: str, pcm: bytes, rate: int, repeat: int = 1, pause_seconds: float = 0.0
+    ) -> Sound:
+        """Queue a 16-bit mono tone, rung `repeat` times with `pause_seconds` between."""
+        sound = Sound(kind, rate, 2, 1, repeat=repeat, pause_seconds=pause_seconds)
         sound.add(pcm)
         sound.finish()
         return self.play(sound)
@@ -146,9 +149,14 @@ class Player:
 
     async def _play(self, sound: Sound) -> None:
         sink = self.sink
+        device = PcmFormat(sink.rate, sink.width, sink.channels)
+        to_device = StreamConverter(PcmFormat(sound.rate, sound.width, sound.channels), device)
+        reference = PcmFormat(SAMPLE_RATE, SAMPLE_WIDTH, SAMPLE_CHANNELS)
+        to_reference = StreamConverter(device, reference)
         for turn in range(sound.repeat):
             if turn and sound.pause_seconds:
-                await self._write_paced(sound, bytes(int(sound.pause_seconds * sink.rate) * 2))
+                silence = bytes(int(sound.pause_seconds * sink.rate) * device.frame_bytes)
+                await self._write_paced(sound, silence, to_reference)
             offset = 0
             while not sound.stopped:
                 if offset >= len(sound.audio):
@@ -172,23 +180,14 @@ class Player:
                     continue
                 pcm = bytes(sound.audio[offset:end])
                 offset = end
-                out = convert(
-                    pcm,
-                    sound.rate,
-                    sound.width,
-                    sound.channels,
-                    sink.rate,
-                    sink.width,
-                    sink.channels,
-                )
-                await self._write_paced(sound, out)
+                await self._write_paced(sound, to_device.convert(pcm), to_reference)
             if sound.stopped:
                 return
         # what is in the device plays out; then the sound has been heard
         await asyncio.sleep(max(self._due - time.monotonic(), 0))
         await sink.drain()
 
-    async def _write_paced(self, sound: Sound, out: bytes) -> None:
+    async def _write_paced(self, sound: Sound, out: bytes, to_reference: StreamConverter) -> None:
         sink = self.sink
         frame = sink.width * sink.channels
         step = max(int(sink.rate * PIECE_SECONDS), 1) * frame
@@ -211,14 +210,4 @@ class Player:
             self._due += seconds
             sound.seconds_played += seconds
             if self.on_played is not None:
-                self.on_played(
-                    convert(
-                        piece,
-                        sink.rate,
-                        sink.width,
-                        sink.channels,
-                        SAMPLE_RATE,
-                        SAMPLE_WIDTH,
-                        SAMPLE_CHANNELS,
-                    )
-                )
+                self.on_played(to_reference.convert(piece))

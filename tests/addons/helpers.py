@@ -1,16 +1,12 @@
 """The add-ons under addons/, what their options mean as flags, and running their s6
-scripts on this host with a bashio stand-in (tests/addons/bashio)."""
+scripts on this host with a bashio stand-in (testkit/bashio)."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +14,9 @@ import yaml
 
 from local_voice.ports import LLM_PORT, SATELLITE_PORT, STT_PORT, TTS_PORT, WAKE_PORT
 from testkit import ROOT
+from testkit.addon_scripts import ADDONS_DIR, BASHIO, discovery_script
 
-ADDONS_DIR = ROOT / "addons"
 SCHEMA_DIR = ROOT / "tests" / "data" / "addon-schema"
-BASHIO = Path(__file__).resolve().parent / "bashio"
 VENV_BIN = ROOT / ".venv" / "bin"
 
 
@@ -70,7 +65,7 @@ class Addon:
 
     @property
     def discovery_script(self) -> Path:
-        return self.s6_dir / "discovery" / "run"
+        return discovery_script(self.folder)
 
     def config(self) -> dict[str, Any]:
         return load_yaml(self.path / "config.yaml")
@@ -246,64 +241,3 @@ def run_recorded(
         recorded = json.loads(record.read_text())
         argv, child_env = recorded["argv"], recorded["env"]
     return ScriptResult(done.returncode, done.stdout + done.stderr, argv, child_env)
-
-
-@dataclass
-class FakeSupervisor:
-    """What a stand-in Supervisor API received: (path, Authorization, JSON body)."""
-
-    url: str
-    requests: list[tuple[str, str, Any]]
-
-
-@contextmanager
-def fake_supervisor() -> Iterator[FakeSupervisor]:
-    """A local HTTP server answering POST /discovery as the Supervisor does."""
-    requests: list[tuple[str, str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = json.loads(self.rfile.read(length) or b"null")
-            requests.append((self.path, self.headers.get("Authorization", ""), body))
-            answer = json.dumps({"result": "ok", "data": {"uuid": "0123abcd"}}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield FakeSupervisor(f"http://127.0.0.1:{server.server_address[1]}", requests)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-def run_discovery(
-    addon: Addon, tmp_path: Path, supervisor: FakeSupervisor, port: int, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    """The add-on's discovery oneshot, waiting for `port`, posting to `supervisor`."""
-    env = script_env(
-        tmp_path,
-        {},
-        [],
-        BASHIO_SUPERVISOR=supervisor.url,
-        SUPERVISOR_TOKEN="test-token",
-        LOCAL_VOICE_ADDON_PORT=str(port),
-    )
-    return subprocess.run(
-        [str(BASHIO), str(addon.discovery_script)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )

@@ -15,7 +15,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from .helpers import ADDONS, ADDONS_DIR, SCHEMA_DIR, Addon, load_yaml
+from testkit.addon_scripts import ADDONS_DIR
+
+from .helpers import ADDONS, SCHEMA_DIR, Addon, load_yaml
 
 ADDON_LIST = list(ADDONS.values())
 IDS = list(ADDONS)

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from testkit.addon_scripts import fake_supervisor, run_discovery
 from testkit.processes import free_port
 
-from .helpers import ADDONS, Addon, fake_supervisor, run_discovery
+from .helpers import ADDONS, Addon, script_env
 
 pytestmark = pytest.mark.skipif(
     shutil.which("jq") is None or shutil.which("curl") is None,
@@ -37,7 +38,7 @@ def test_discovery_posts_the_wyoming_uri_once_the_port_listens(addon: Addon, tmp
         opener = threading.Thread(target=open_late)
         opener.start()
         try:
-            done = run_discovery(addon, tmp_path, supervisor, port)
+            done = run_discovery(addon.folder, script_env(tmp_path, {}, []), supervisor, port)
         finally:
             opener.join()
             listener.close()
@@ -69,6 +70,8 @@ def test_a_refused_discovery_is_logged_not_fatal(tmp_path: Path):
             supervisor_port = supervisor.url.rsplit(":", 1)[1]
         # The stand-in Supervisor is gone now: nothing answers on its port.
         supervisor.url = f"http://127.0.0.1:{supervisor_port}"
-        done: subprocess.CompletedProcess[str] = run_discovery(addon, tmp_path, supervisor, port)
+        done: subprocess.CompletedProcess[str] = run_discovery(
+            addon.folder, script_env(tmp_path, {}, []), supervisor, port
+        )
     assert done.returncode == 0
     assert "did not take the discovery information" in done.stderr

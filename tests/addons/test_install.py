@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from testkit import ROOT
+from testkit.addon_scripts import ADDONS_DIR
 
-from .helpers import ADDONS, ADDONS_DIR
+from .helpers import ADDONS
 from .test_run_scripts import started, wait_described
 
 # What a source archive of the project holds that the install needs.

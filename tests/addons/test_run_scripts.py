@@ -21,9 +21,10 @@ import pytest
 from wyoming.info import Info
 
 from local_voice.info import describe
+from testkit.addon_scripts import BASHIO
 from testkit.processes import free_port
 
-from .helpers import ADDONS, BASHIO, VENV_BIN, Addon, ScriptResult, run_recorded, script_env
+from .helpers import ADDONS, VENV_BIN, Addon, ScriptResult, run_recorded, script_env
 
 pytestmark = pytest.mark.skipif(shutil.which("jq") is None, reason="the bashio stand-in needs jq")
 

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from local_voice.audio import AudioFormatError, PcmFormat
 from wyoming_satellite.audio_io import (
     MIC_RATE,
     AudioDeviceError,
@@ -24,8 +25,8 @@ from wyoming_satellite.audio_io import (
     SoundDeviceMic,
     SoundDeviceSink,
     SoundSink,
+    StreamConverter,
     _Backoff,
-    convert,
 )
 from wyoming_satellite.mic_processing import MicProcessor
 from wyoming_satellite.tones import TONES, default_tone, load_tone
@@ -330,16 +331,28 @@ async def test_sounddevice_sink_without_a_device_raises_audio_device_error():
 # --- convert ----------------------------------------------------------------------------
 
 
-def test_convert_resamples_and_mixes_down_without_clipping():
+def test_stream_converter_resamples_and_mixes_down_without_clipping():
     stereo = np.repeat(np.frombuffer(tone_bytes(0.5), "<i2")[:, None], 2, axis=1) * 3
-    pcm = convert(stereo.astype("<i2").tobytes(), 22050, 2, 2, 16000, 2, 1)
-    mono = np.frombuffer(pcm, "<i2")
+    down = StreamConverter(PcmFormat(22050, 2, 2), PcmFormat(16000, 2, 1))
+    mono = np.frombuffer(down.convert(stereo.astype("<i2").tobytes()), "<i2")
     assert abs(len(mono) - 8000) <= 2
     assert np.max(np.abs(mono)) == pytest.approx(24000, rel=0.02)
     same = tone_bytes(0.1)
-    assert convert(same, 22050, 2, 1, 22050, 2, 1) is same
-    wide = convert(same, 22050, 2, 1, 48000, 4, 2)
+    assert StreamConverter(PcmFormat(22050, 2, 1), PcmFormat(22050, 2, 1)).convert(same) is same
+    wide = StreamConverter(PcmFormat(22050, 2, 1), PcmFormat(48000, 4, 2)).convert(same)
     assert abs(len(wide) - 4800 * 8) <= 16
+    with pytest.raises(AudioFormatError, match="whole number"):
+        down.convert(b"\x00" * 6)
+
+
+def test_stream_converter_in_pieces_equals_converting_the_whole():
+    """Resampler state carries across pieces: 20 ms pieces join without seams."""
+    pcm = tone_bytes(1.0)
+    whole = StreamConverter(PcmFormat(22050, 2, 1), PcmFormat(48000, 2, 1)).convert(pcm)
+    pieces = StreamConverter(PcmFormat(22050, 2, 1), PcmFormat(48000, 2, 1))
+    step = 441 * 2  # 20 ms at 22.05 kHz
+    joined = b"".join(pieces.convert(pcm[i : i + step]) for i in range(0, len(pcm), step))
+    assert joined == whole
 
 
 # --- MicProcessor -----------------------------------------------------------------------
