@@ -46,9 +46,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from testkit import BENCH_DIR, ROOT
+from testkit.audio_effects import speech_end
 from testkit.ha.api import HomeAssistantApi
 from testkit.ha.session import LiveHome, live_home, speak
 from testkit.measure import cpu_seconds, peak_rss_mb, percentile
@@ -106,16 +105,6 @@ COMMANDS = (
 
 
 # --- measuring ---------------------------------------------------------------------------
-
-
-def speech_end(pcm: bytes) -> float:
-    """Seconds to the end of the last 10 ms frame within 40 dB of the loudest."""
-    audio = np.frombuffer(pcm, np.int16).astype(np.float64)
-    frame = 160
-    count = len(audio) // frame
-    energy = np.mean(audio[: count * frame].reshape(count, frame) ** 2, axis=1) + 1e-9
-    loud = np.nonzero(energy > energy.max() * 1e-4)[0]
-    return float((loud[-1] + 1) * frame / 16000) if len(loud) else 0.0
 
 
 def words(text: str) -> list[str]:

@@ -33,6 +33,16 @@ def _rms(audio: np.ndarray) -> float:
     return float(np.sqrt(np.mean(loud)))
 
 
+def speech_end(pcm: bytes, within_db: float = 40.0) -> float:
+    """Seconds to the end of the last 10 ms frame within `within_db` of the loudest."""
+    audio = samples(pcm)
+    frame = SAMPLE_RATE // 100
+    count = len(audio) // frame
+    energy = np.mean(audio[: count * frame].reshape(count, frame) ** 2, axis=1) + 1e-9
+    loud = np.nonzero(energy > energy.max() * 10 ** (-within_db / 10))[0]
+    return float((loud[-1] + 1) * frame / SAMPLE_RATE) if len(loud) else 0.0
+
+
 def at_level(audio: np.ndarray, dbfs: float) -> np.ndarray:
     """Scaled so that its speech sits at `dbfs` (RMS relative to full scale)."""
     rms = _rms(audio)
@@ -96,9 +106,11 @@ def with_noise(
     snr_db: float,
     rng: np.random.Generator,
     babble: np.ndarray | None = None,
+    speech: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Noise added under the speech at `snr_db` (speech RMS against noise RMS)."""
-    level = _rms(audio) / 10 ** (snr_db / 20)
+    """Noise added under the speech at `snr_db` (speech RMS against noise RMS); `speech`,
+    when given, is the speech alone that the SNR refers to (`audio` may be mostly quiet)."""
+    level = _rms(audio if speech is None else speech) / 10 ** (snr_db / 20)
     return audio + level * noise(kind, len(audio), rng, babble)
 
 

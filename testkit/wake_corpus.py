@@ -304,7 +304,7 @@ def _seed(*parts: object) -> int:
     return int.from_bytes(digest[:8], "little")
 
 
-def _synthesized(speaker: Speaker, text: str) -> bytes:
+def synthesized(speaker: Speaker, text: str) -> bytes:
     """The clean synthesis, cached under .bench/wake-clips."""
     key = hashlib.sha256(json.dumps([text, speaker.name, clips.CLIPS_VERSION]).encode())
     path = CLIP_CACHE / f"s-{key.hexdigest()[:20]}.pcm"
@@ -312,16 +312,6 @@ def _synthesized(speaker: Speaker, text: str) -> bytes:
         CLIP_CACHE.mkdir(parents=True, exist_ok=True)
         path.write_bytes(speaker.speak(text))
     return path.read_bytes()
-
-
-def _speech_end(pcm: bytes) -> float:
-    """Seconds to the end of the last 10 ms frame within 40 dB of the loudest."""
-    audio = audio_effects.samples(pcm)
-    frame = 160
-    count = len(audio) // frame
-    energy = np.mean(audio[: count * frame].reshape(count, frame) ** 2, axis=1) + 1e-9
-    loud = np.nonzero(energy > energy.max() * 1e-4)[0]
-    return float((loud[-1] + 1) * frame / 16000) if len(loud) else 0.0
 
 
 def condition(pcm: bytes, variant: int, seed: int, babble: np.ndarray | None) -> tuple[str, bytes]:
@@ -356,7 +346,7 @@ def babble_track(split: str, seconds: float = 30.0) -> np.ndarray:
         position = int(index * 16000 * 0.7)
         turn = index
         while position < len(track):
-            line = audio_effects.samples(_synthesized(speaker, TALK[turn % len(TALK)]))
+            line = audio_effects.samples(synthesized(speaker, TALK[turn % len(TALK)]))
             end = min(position + len(line), len(track))
             track[position:end] += line[: end - position]
             position = end + 4000
@@ -380,8 +370,8 @@ def wake_samples(split: str, phrase: str = "okay nabu", limit: int | None = None
             f"{phrase}, {command}",
             f"{LEADS[turn % len(LEADS)]} {phrase}, {command}",
         )[form]
-        clean = clips.padded(_synthesized(speaker, text), lead=0.5, tail=1.0)
-        end = _speech_end(clean) if form == 0 else None
+        clean = clips.padded(synthesized(speaker, text), lead=0.5, tail=1.0)
+        end = audio_effects.speech_end(clean) if form == 0 else None
         for variant in range(3):
             name, pcm = condition(clean, variant, _seed(text, speaker.name, variant), babble)
             out.append(Sample(text, speaker.name, split, name, pcm, phrase, end))
@@ -395,7 +385,7 @@ def near_miss_samples(split: str, texts: tuple[str, ...] = NABU_NEAR_MISSES) -> 
     for turn, text in enumerate(texts):
         for offset in (0, len(voices) // 2):
             speaker = voices[(turn + offset) % len(voices)]
-            clean = clips.padded(_synthesized(speaker, text), lead=0.5, tail=1.0)
+            clean = clips.padded(synthesized(speaker, text), lead=0.5, tail=1.0)
             variant = offset % 2 or turn % 3
             name, pcm = condition(clean, variant, _seed(text, speaker.name), None)
             out.append(Sample(text, speaker.name, split, name, pcm))
@@ -430,7 +420,7 @@ def negative_hours(split: str, minutes: float) -> bytes:
             # three speakers per sentence, so that synthesis stays a few minutes
             cycle = turn // len(texts) % 3
             speaker = voices[(turn % len(texts) * 7 + cycle * 5) % len(voices)]
-            name, pcm = condition(_synthesized(speaker, text), turn % 3, _seed(turn, split), babble)
+            name, pcm = condition(synthesized(speaker, text), turn % 3, _seed(turn, split), babble)
             label = f"{speaker.name} [{name}]: {text!r}"
         segments.append((size / 16000, label))
         pause = audio_effects.to_pcm(rng.normal(0, 30, int(rng.uniform(0.2, 1.5) * 16000)))

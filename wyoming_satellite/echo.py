@@ -5,8 +5,10 @@ a signal it has: `EchoCanceller` keeps that reference in a FIFO lined up sample 
 sample with the microphone stream and hands both, 10 ms at a time, to an engine:
 WebRTC's AEC3 (livekit's AudioProcessingModule: an adaptive filter with its own delay
 estimate, then a residual echo suppressor) or speexdsp's adaptive filter (pyaec). AEC3
-is the default: speexdsp converges in 1.5 s and leaves about 17 dB less echo, enough
-for the wake word to fire on a reply that says it (bench/echo.py measures both).
+removes about 17 dB more echo, and speexdsp takes 1.5 s to converge, but AEC3's
+suppressor also takes much of a user talking over the reply, so the satellite's
+command line picks speexdsp and catches its own wake word by other means
+(bench/echo.py measures both; docs/satellite.md).
 
     echo = EchoCanceller()
     echo.played(pcm)            # as playback proceeds, what went to the speaker

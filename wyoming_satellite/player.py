@@ -65,6 +65,9 @@ class Player:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._due = 0.0  # monotonic time at which everything written so far is heard
+        self._resumed = asyncio.Event()  # cleared while playback is held
+        self._resumed.set()
+        self.held_since: float | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -87,6 +90,26 @@ class Player:
                 return sound
         return None
 
+    @property
+    def held(self) -> bool:
+        return not self._resumed.is_set()
+
+    async def hold(self) -> bool:
+        """Silence the current sound now and keep its place; False if nothing plays or it
+        is already held. What the device had been handed (the lead, and whatever a sound
+        command buffered while it started) is dropped, so a resumed sound skips that."""
+        if self.current is None or self.held:
+            return False
+        self._resumed.clear()
+        self.held_since = time.monotonic()
+        await self._abort()
+        return True
+
+    def resume(self) -> None:
+        """Go on playing a held sound from where it paused."""
+        self._resumed.set()
+        self.held_since = None
+
     def play(self, sound: Sound) -> Sound:
         self._queue.append(sound)
         self._wake.set()
@@ -103,6 +126,8 @@ class Player:
 
     async def stop(self, *kinds: str) -> list[Sound]:
         """Silence now: the current sound (and the queued ones) of these kinds, or all."""
+        if not kinds or (self.current is not None and self.current.kind in kinds):
+            self.resume()  # a stopped sound is no longer held
         stopped = [s for s in self._queue if not kinds or s.kind in kinds]
         self._queue = [s for s in self._queue if s not in stopped]
         current = self.current
@@ -195,14 +220,19 @@ class Player:
             if sound.stopped:
                 return
             piece = out[start : start + step]
-            now = time.monotonic()
-            if self._due < now:
-                self._due = now
-            ahead = self._due - now - self.lead
-            if ahead > 0:
-                await asyncio.sleep(ahead)
+            while True:  # wait while held, and until the piece is due
+                if self.held:
+                    await self._resumed.wait()
                 if sound.stopped:
                     return
+                now = time.monotonic()
+                if self._due < now:
+                    self._due = now
+                ahead = self._due - now - self.lead
+                if ahead <= 0 and not self.held:
+                    break
+                if ahead > 0:
+                    await asyncio.sleep(ahead)
             await sink.write(piece)
             if sound.started_at is None:
                 sound.started_at = time.monotonic()

@@ -44,6 +44,8 @@ _LOGGER = logging.getLogger(__name__)
 SEND_SAMPLES = 1024  # per audio-chunk sent to Home Assistant
 REPLY_WAIT_SECONDS = 30.0  # after the command, how long a reply may take to start
 OWN_VOICE_SECONDS = 1.5  # a detection this close to the played wake word is an echo
+BARGE_IN_KINDS = ("reply", "announcement", "timer")  # the wake word interrupts these
+FLOOR_SECONDS = 3  # of microphone audio before the command that sets its noise floor
 
 
 class State(Enum):
@@ -171,6 +173,7 @@ class Satellite:
         self._own_voice = wake.wake.twin() if isinstance(wake.wake, LocalWake) else None
         self._own_voice_position = 0
         self._own_hits: list[float] = []  # monotonic times the played wake word is heard
+        self._own_rising = -100.0  # ... and when it last began to fire there
 
     # -- life cycle ------------------------------------------------------------------
 
@@ -232,6 +235,7 @@ class Satellite:
         self.chunks += 1
         try:
             wake_hits, stop_hits = await self.wake.process(self._executor, clean, position)
+            await self._hold_for_wake(confirmed=bool(wake_hits))
             if self.state == State.STREAMING:
                 await self._stream(clean)
             for hit in stop_hits:
@@ -260,12 +264,38 @@ class Satellite:
         )
         if self._own_voice.process(pcm, position):
             self._own_hits = [t for t in self._own_hits if t > heard_at - 10] + [heard_at]
+        if self._own_voice.awaiting:
+            self._own_rising = heard_at
 
     def _own_voice_said_it(self) -> bool:
         now = time.monotonic()
         return any(abs(now - heard) < OWN_VOICE_SECONDS for heard in self._own_hits)
 
     # -- wake word, stop word, barge-in ----------------------------------------------
+
+    async def _hold_for_wake(self, confirmed: bool) -> None:
+        """Barge-in starts before the wake word is sure: the fused detector's first model
+        fires at about the phrase's end, its confirmation a median 150 ms later. Playback
+        pauses at the first and goes on if no confirmation comes within the window (a
+        confirmed one stops it: `_on_wake`)."""
+        player = self.player
+        current = player.current
+        if self.wake.awaiting:
+            if (
+                current is not None
+                and current.kind in BARGE_IN_KINDS
+                and self._write is not None
+                and not self.paused
+                and abs(time.monotonic() - self._own_rising) >= OWN_VOICE_SECONDS
+                and not self._own_voice_said_it()
+                and await player.hold()
+            ):
+                _LOGGER.debug("Wake word beginning: %s held", current.kind)
+        elif player.held_since is not None and not confirmed:
+            held_ms = (time.monotonic() - player.held_since) * 1000
+            player.resume()
+            what = current.kind if current is not None else "playback"
+            _LOGGER.info("Wake word not confirmed: %s resumed after %.0f ms", what, held_ms)
 
     async def _on_wake(self, hit: WakeHit) -> None:
         if self.paused or self._write is None:
@@ -294,7 +324,9 @@ class Satellite:
             ).event()
         )
         self.state = State.STREAMING
-        self._speech = SpeechEnd(self.speech_end_settings, self._vad)
+        before = self.ring.since(start - FLOOR_SECONDS * SAMPLE_RATE)
+        before = before[: max(len(before) - len(backlog), 0)]
+        self._speech = SpeechEnd(self.speech_end_settings, self._vad, before)
         self._vad = self._speech.vad
         self._sent_samples = 0
         self._tone("awake")
@@ -311,10 +343,10 @@ class Satellite:
             await self._tell_played(sound)
         if self._turn is not None:
             self._end_turn("interrupted")
-        return any(s.kind in ("reply", "announcement", "timer") for s in stopped)
+        return any(s.kind in BARGE_IN_KINDS for s in stopped)
 
     async def _on_stop_word(self, hit: WakeHit) -> None:
-        sound = self.player.playing("reply", "announcement", "timer")
+        sound = self.player.playing(*BARGE_IN_KINDS)
         if sound is None:
             return
         _LOGGER.info("Stop word %r: %s stopped", hit.name, sound.kind)

@@ -60,6 +60,11 @@ class LocalWake:
             for hit in self._stream.process(pcm)
         ]
 
+    @property
+    def awaiting(self) -> bool:
+        """The wake word has begun to fire and may be confirmed in the next chunks."""
+        return self._stream.awaiting
+
     def twin(self) -> "LocalWake":
         """The same models with a stream of their own (for the audio the speaker plays)."""
         return LocalWake(None, self.wake)
@@ -150,6 +155,12 @@ class WakeWords:
     @property
     def names(self) -> list[str]:
         return self.wake.names
+
+    @property
+    def awaiting(self) -> bool:
+        """The local wake word may be confirmed in the next chunks (a remote one never
+        says so)."""
+        return isinstance(self.wake, LocalWake) and self.wake.awaiting
 
     async def process(
         self, executor: Executor, pcm: bytes, position: int

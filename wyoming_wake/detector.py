@@ -126,6 +126,11 @@ class WakeStream:
     def seconds(self) -> float:
         return self.samples / SAMPLE_RATE
 
+    @property
+    def awaiting(self) -> bool:
+        """A fused pair's first model has fired and its second may still confirm it."""
+        return any(trigger.awaiting(self.samples) for trigger in self._fused.values())
+
     def process(self, audio: bytes) -> list[Hit]:
         """Feed 16 kHz mono int16 PCM; return the detections it completed."""
         self.samples += len(audio) // 2

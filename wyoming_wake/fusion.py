@@ -49,6 +49,12 @@ class FusedTrigger:
         self.onset: list[int | None] = [None, None]  # first crossing of the current run
         self.quiet_until = -1
 
+    def awaiting(self, position: int) -> bool:
+        """The first model has fired within the window and the second may still confirm:
+        a satellite pauses its playback here, before the detection is sure."""
+        first = self.last[0]
+        return first is not None and position - first <= self.window
+
     def update(self, part: int, probability: float, position: int) -> int | None:
         """One model's score at `position` (samples); the phrase's end when it fires."""
         if position < self.quiet_until or probability < self.thresholds[part]:

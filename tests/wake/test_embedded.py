@@ -32,3 +32,30 @@ def test_streams_keep_their_own_state_and_models():
     assert hits_of(first, bytes(32000)) == []
     first.close()
     second.close()
+
+
+def test_a_fused_stream_is_awaiting_between_its_first_model_and_the_detection() -> None:
+    """A satellite holds its playback while `awaiting`: microWakeWord has fired and the
+    pair's confirmation may follow; it ends with the detection."""
+    pcm = phrase_clip("okay nabu")
+    stream = EmbeddedWake().stream()
+    awaiting_at: list[float] = []
+    detected_at: float | None = None
+    try:
+        for start in range(0, len(pcm), 640):  # 20 ms, as the satellite feeds it
+            hits = stream.process(pcm[start : start + 640])
+            if hits and detected_at is None:
+                detected_at = stream.seconds
+                assert not stream.awaiting  # the detection ends the wait
+            elif stream.awaiting and detected_at is None:
+                awaiting_at.append(stream.seconds)
+    finally:
+        stream.close()
+    assert detected_at is not None and awaiting_at
+    assert awaiting_at[0] < detected_at - 0.1, (awaiting_at[0], detected_at)
+    silence = EmbeddedWake().stream()
+    try:
+        silence.process(bytes(32000))
+        assert not silence.awaiting
+    finally:
+        silence.close()
