@@ -8,21 +8,24 @@ the same on every machine. Audio is 16 kHz mono int16 PCM as bytes.
 """
 
 import numpy as np
+import numpy.typing as npt
 
 from local_voice.audio import SAMPLE_RATE
+
+Audio = npt.NDArray[np.float64]  # samples on the int16 scale
 
 NOISES = ("white", "pink", "brown", "babble", "music")
 
 
-def samples(pcm: bytes) -> np.ndarray:
+def samples(pcm: bytes) -> Audio:
     return np.frombuffer(pcm, np.int16).astype(np.float64)
 
 
-def to_pcm(audio: np.ndarray) -> bytes:
-    return np.clip(np.round(audio), -32768, 32767).astype(np.int16).tobytes()
+def to_pcm(audio: Audio) -> bytes:
+    return bytes(np.clip(np.round(audio), -32768, 32767).astype(np.int16).tobytes())
 
 
-def _rms(audio: np.ndarray) -> float:
+def _rms(audio: Audio) -> float:
     """RMS of the louder half of 20 ms frames: the speech, not the pauses around it."""
     frame = SAMPLE_RATE // 50
     count = len(audio) // frame
@@ -43,7 +46,7 @@ def speech_end(pcm: bytes, within_db: float = 40.0) -> float:
     return float((loud[-1] + 1) * frame / SAMPLE_RATE) if len(loud) else 0.0
 
 
-def at_level(audio: np.ndarray, dbfs: float) -> np.ndarray:
+def at_level(audio: Audio, dbfs: float) -> Audio:
     """Scaled so that its speech sits at `dbfs` (RMS relative to full scale)."""
     rms = _rms(audio)
     if rms == 0:
@@ -51,7 +54,7 @@ def at_level(audio: np.ndarray, dbfs: float) -> np.ndarray:
     return audio * (32768 * 10 ** (dbfs / 20) / rms)
 
 
-def _coloured(length: int, exponent: float, rng: np.random.Generator) -> np.ndarray:
+def _coloured(length: int, exponent: float, rng: np.random.Generator) -> Audio:
     """Noise whose power falls as 1/f**exponent (0 white, 1 pink, 2 brown)."""
     spectrum = np.fft.rfft(rng.normal(0, 1, length))
     freqs = np.fft.rfftfreq(length)
@@ -60,7 +63,7 @@ def _coloured(length: int, exponent: float, rng: np.random.Generator) -> np.ndar
     return noise / (np.std(noise) or 1.0)
 
 
-def _music(length: int, rng: np.random.Generator) -> np.ndarray:
+def _music(length: int, rng: np.random.Generator) -> Audio:
     """Chords of harmonic tones that change every half second or so, with a beat."""
     out = np.zeros(length)
     t = np.arange(length) / SAMPLE_RATE
@@ -79,9 +82,7 @@ def _music(length: int, rng: np.random.Generator) -> np.ndarray:
     return out / (np.std(out) or 1.0)
 
 
-def noise(
-    kind: str, length: int, rng: np.random.Generator, babble: np.ndarray | None
-) -> np.ndarray:
+def noise(kind: str, length: int, rng: np.random.Generator, babble: Audio | None) -> Audio:
     """`length` samples of unit-RMS noise of this kind; babble is cut from `babble`."""
     if kind == "white":
         return rng.normal(0, 1, length)
@@ -101,25 +102,25 @@ def noise(
 
 
 def with_noise(
-    audio: np.ndarray,
+    audio: Audio,
     kind: str,
     snr_db: float,
     rng: np.random.Generator,
-    babble: np.ndarray | None = None,
-    speech: np.ndarray | None = None,
-) -> np.ndarray:
+    babble: Audio | None = None,
+    speech: Audio | None = None,
+) -> Audio:
     """Noise added under the speech at `snr_db` (speech RMS against noise RMS); `speech`,
     when given, is the speech alone that the SNR refers to (`audio` may be mostly quiet)."""
     level = _rms(audio if speech is None else speech) / 10 ** (snr_db / 20)
     return audio + level * noise(kind, len(audio), rng, babble)
 
 
-def room_response(rt60: float, drr_db: float, rng: np.random.Generator) -> np.ndarray:
+def room_response(rt60: float, drr_db: float, rng: np.random.Generator) -> Audio:
     """An impulse response of a room with this reverberation time (seconds) and
     direct-to-reverberant ratio (dB: about 0-10 for a talker 1-3 m from the mic)."""
     length = int(min(rt60, 1.2) * SAMPLE_RATE)
     t = np.arange(length) / SAMPLE_RATE
-    tail = rng.normal(0, 1, length) * np.exp(-6.9 * t / rt60)  # -60 dB at rt60
+    tail: Audio = rng.normal(0, 1, length) * np.exp(-6.9 * t / rt60)  # -60 dB at rt60
     tail[: int(0.003 * SAMPLE_RATE)] = 0  # the tail starts after the direct sound
     for _ in range(6):  # early reflections off walls, floor and ceiling
         delay = int(rng.uniform(0.003, 0.03) * SAMPLE_RATE)
@@ -129,9 +130,7 @@ def room_response(rt60: float, drr_db: float, rng: np.random.Generator) -> np.nd
     return tail
 
 
-def reverberant(
-    audio: np.ndarray, rt60: float, drr_db: float, rng: np.random.Generator
-) -> np.ndarray:
+def reverberant(audio: Audio, rt60: float, drr_db: float, rng: np.random.Generator) -> Audio:
     """Speech as heard across a room of this RT60 and DRR, at the same length."""
     response = room_response(rt60, drr_db, rng)
     wet = np.fft.irfft(
