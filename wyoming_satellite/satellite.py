@@ -45,7 +45,6 @@ SEND_SAMPLES = 1024  # per audio-chunk sent to Home Assistant
 REPLY_WAIT_SECONDS = 30.0  # after the command, how long a reply may take to start
 OWN_VOICE_SECONDS = 1.5  # a detection this close to the played wake word is an echo
 BARGE_IN_KINDS = ("reply", "announcement", "timer")  # the wake word interrupts these
-FLOOR_SECONDS = 3  # of microphone audio before the command that sets its noise floor
 
 
 class State(Enum):
@@ -324,9 +323,7 @@ class Satellite:
             ).event()
         )
         self.state = State.STREAMING
-        before = self.ring.since(start - FLOOR_SECONDS * SAMPLE_RATE)
-        before = before[: max(len(before) - len(backlog), 0)]
-        self._speech = SpeechEnd(self.speech_end_settings, self._vad, before)
+        self._speech = SpeechEnd(self.speech_end_settings, self._vad)
         self._vad = self._speech.vad
         self._sent_samples = 0
         self._tone("awake")

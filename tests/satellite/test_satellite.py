@@ -306,8 +306,7 @@ async def test_wake_word_streams_the_command_and_ends_it(sat: Sat, okay_nabu: by
     assert 0.6 < start < detection.at - said - 0.05, (start, detection.at - said)
     # End of speech: audio-stop comes by itself, soon after the command's last word
     spoken_end = said + speech_end(okay_nabu, within_db=26)
-    # (0.5 s of silence, counted from where the level falls to the floor; microVAD alone
-    # would add the ~0.4 s it keeps scoring speech past the last word)
+    # (microVAD scores speech ~0.4 s past the last word, then 0.5 s of silence)
     assert SILENCE_SECONDS - 0.1 < stop.at - spoken_end < 1.15, stop.at - spoken_end
     await sat.home.send("transcript", {"text": "turn off the kitchen lights"})
     await sat.home.send("error", {"text": "no intent", "code": "intent-failed"})
