@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from testkit import BENCH_DIR, ROOT
-from testkit.audio_effects import speech_end
+from testkit.audio_effects import first_pause, speech_end
 from testkit.ha.api import HomeAssistantApi
 from testkit.ha.session import LiveHome, live_home, speak
 from testkit.measure import cpu_seconds, peak_rss_mb, percentile
@@ -77,7 +77,7 @@ LONG_ANNOUNCEMENT = (
     "so remember to take an umbrella when you go out to collect the children from school."
 )
 BARGE_IN = "turn off the kitchen lights"
-BARGE_VOICE = "af_heart"
+BARGE_VOICES = ("af_heart", "am_michael", "af_bella")  # each barges in, without and with echo
 
 
 @dataclass(frozen=True, eq=False)
@@ -381,6 +381,7 @@ async def added(
 class Clip:
     pcm: bytes
     end: float  # seconds to the end of the speech in pcm
+    voice: str = ""
 
 
 async def reset(home: LiveHome, on: bool) -> None:
@@ -435,7 +436,11 @@ async def barge_in(
 ) -> dict[str, Any]:
     """A long announcement; the wake word and a command over it."""
     home = sat.home
-    row: dict[str, Any] = {"satellite": sat.contender.name, "echo": "-6 dB" if echo else "none"}
+    row: dict[str, Any] = {
+        "satellite": sat.contender.name,
+        "voice": command.voice,
+        "echo": "-6 dB" if echo else "none",
+    }
     await sat.idle(20)
     await reset(home, True)
     before = len(sat.room.heard())
@@ -512,6 +517,7 @@ SUMMARY_COLUMNS = (
 )
 BARGE_COLUMNS = (
     Column("satellite", "{satellite}"),
+    Column("voice", "{voice}"),
     Column("echo", "{echo}"),
     Column("wake end -> announcement's last audio ms", "{stop_ms:.0f}"),
     Column("announcement heard s", "{announcement_s:.1f}"),
@@ -581,15 +587,21 @@ def negatives(minutes: float) -> bytes:
 # --- the run -----------------------------------------------------------------------------
 
 
-def make_clips(commands: tuple[Command, ...]) -> tuple[dict[Command, Clip], Clip, float]:
+def make_clips(
+    commands: tuple[Command, ...],
+) -> tuple[dict[Command, Clip], list[tuple[Clip, float]]]:
+    """Each command's clip, and each barge-in clip with where its wake phrase ends."""
+
     def clip(text: str, voice: str) -> Clip:
         pcm = speak(text, voice=voice)
         return Clip(pcm, speech_end(pcm))
 
     made = {c: clip(c.said, c.voice) for c in commands}
-    barge = clip(f"{WAKE_PHRASE}, {BARGE_IN}", BARGE_VOICE)
-    phrase = clip(WAKE_PHRASE, BARGE_VOICE)
-    return made, barge, phrase.end
+    barges = []
+    for voice in BARGE_VOICES:
+        barge = clip(f"{WAKE_PHRASE}, {BARGE_IN}", voice)
+        barges.append((Clip(barge.pcm, barge.end, voice), first_pause(barge.pcm)))
+    return made, barges
 
 
 async def main_async(args: argparse.Namespace, report: Report) -> None:
@@ -653,7 +665,7 @@ async def main_async(args: argparse.Namespace, report: Report) -> None:
             )
             events = StateEvents(home.api)
             await events.start()
-            clip_of, barge_clip, phrase_end = await clips_task
+            clip_of, barge_clips = await clips_task
             # Warm-up, not counted: the services' first requests and the model's prefix
             warm = next(iter(clip_of.values())).pcm
             await home.api.run_audio(home.pipeline_id, warm)
@@ -671,9 +683,10 @@ async def main_async(args: argparse.Namespace, report: Report) -> None:
                                 row = await run_command(sat, command, clip_of[command], events)
                                 rows.append(row)
                                 print(report_line(COMMAND_COLUMNS, row), flush=True)
-                            barge = await barge_in(sat, barge_clip, phrase_end, False, events)
-                            barges.append(barge)
-                            print(report_line(BARGE_COLUMNS, barge), flush=True)
+                            for barge_clip, phrase_end in barge_clips:
+                                barge = await barge_in(sat, barge_clip, phrase_end, False, events)
+                                barges.append(barge)
+                                print(report_line(BARGE_COLUMNS, barge), flush=True)
                             resources.append(
                                 {
                                     "process": contender.name,
@@ -701,9 +714,10 @@ async def main_async(args: argparse.Namespace, report: Report) -> None:
                     room = Room(logs / f"room-echo-{contender.peer}", echo_db=-6.0)
                     with started(contender, room, logs, "echo") as process:
                         async with added(home, contender, process, room) as sat:
-                            barge = await barge_in(sat, barge_clip, phrase_end, True, events)
-                            barges.append(barge)
-                            print(report_line(BARGE_COLUMNS, barge), flush=True)
+                            for barge_clip, phrase_end in barge_clips:
+                                barge = await barge_in(sat, barge_clip, phrase_end, True, events)
+                                barges.append(barge)
+                                print(report_line(BARGE_COLUMNS, barge), flush=True)
                 except Exception as err:
                     problems.append(f"{contender.name} (echo): {err!r}")
                     print(traceback.format_exc(), flush=True)

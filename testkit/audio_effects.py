@@ -46,6 +46,22 @@ def speech_end(pcm: bytes, within_db: float = 40.0) -> float:
     return float((loud[-1] + 1) * frame / SAMPLE_RATE) if len(loud) else 0.0
 
 
+def first_pause(pcm: bytes, gap_seconds: float = 0.15, within_db: float = 35.0) -> float:
+    """Seconds to the first pause of `gap_seconds` after speech starts (the end of "okay
+    nabu" in "okay nabu, turn off the lights"): no 10 ms frame within `within_db` of the
+    loudest. Raises ValueError if there is none."""
+    audio = samples(pcm)
+    frame = SAMPLE_RATE // 100
+    count = len(audio) // frame
+    energy = np.mean(audio[: count * frame].reshape(count, frame) ** 2, axis=1)
+    loud = energy > energy.max() * 10 ** (-within_db / 10)
+    gap = round(gap_seconds * 100)
+    for index in range(int(np.argmax(loud)), count - gap):
+        if not loud[index : index + gap].any():
+            return index * frame / SAMPLE_RATE
+    raise ValueError("no pause after the speech starts")
+
+
 def at_level(audio: Audio, dbfs: float) -> Audio:
     """Scaled so that its speech sits at `dbfs` (RMS relative to full scale)."""
     rms = _rms(audio)

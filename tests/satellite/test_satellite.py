@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from wyoming.event import Event
 
-from testkit.audio_effects import speech_end
+from testkit.audio_effects import first_pause, speech_end
 from testkit.client import LEGACY_VERSION, RawClient
 from testkit.processes import SERVICE_PYTHON, ServiceProcess, async_wait_described, run_server
 from testkit.satellite_room import Heard, Room
@@ -37,19 +37,6 @@ SILENCE_SECONDS = 0.5  # the satellite's default --silence-seconds
 def tone(seconds: float, freq: float = 440.0, rate: int = TTS_RATE) -> bytes:
     t = np.arange(int(seconds * rate)) / rate
     return (np.sin(2 * np.pi * freq * t) * 8000).astype("<i2").tobytes()
-
-
-def phrase_end(clip: bytes) -> float:
-    """Seconds into a "phrase, command" clip where the phrase ends: the first pause of
-    150 ms or more after speech starts."""
-    samples = np.frombuffer(clip, np.int16).astype(np.float64)
-    energy = (samples[: len(samples) // 160 * 160].reshape(-1, 160) ** 2).mean(axis=1)
-    loud = energy > energy.max() * 10**-3.5
-    first = int(np.argmax(loud))
-    for frame in range(first, len(loud) - 15):
-        if not loud[frame : frame + 15].any():
-            return frame * 0.01
-    raise AssertionError("no pause after the phrase")
 
 
 def clip_offset(clip: bytes, audio: np.ndarray) -> float:
@@ -450,7 +437,7 @@ async def barge_in(sat: Sat, okay_nabu: bytes) -> None:
     await wait_for(lambda: sat.room.heard()[before].seconds > 0.3, 5, "reply not heard")
 
     sat.home.drain()
-    phrase_ended = time.time() + phrase_end(okay_nabu)
+    phrase_ended = time.time() + first_pause(okay_nabu)
     sat.room.say(okay_nabu)
     events = await sat.home.until("run-pipeline", timeout=8)
     types = [r.type for r in events]
