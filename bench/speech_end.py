@@ -1,7 +1,7 @@
 """End-of-command benchmark: how soon the satellite sends `audio-stop` after the last
 word, against how often it cuts a command short at a pause.
 
-    PYTHONPATH=. .venv/bin/python -m bench.speech_end [--json] [--split tuning]
+    PYTHONPATH=. .venv/bin/python -m bench.speech_end [--json] [--split held-out] [--quick]
 
 Commands are spoken by the wake-word corpus's voices (testkit/wake_corpus.py: Kokoro,
 espeak-ng and Piper at speeds 0.8, 1 and 1.25), fluently and with a hesitation of 0.3,
@@ -102,10 +102,15 @@ def _score(
     return Clip(label, room, pause, pause_start, end, tuple(probabilities))
 
 
-def clips(split: str, babble: np.ndarray) -> list[Clip]:
+def clips(split: str, babble: np.ndarray, quick: bool = False) -> list[Clip]:
+    """Every voice of the split says every command; `quick`: one voice per synthesizer,
+    two commands."""
     out = []
-    for speaker in wake_corpus.speakers(split):
-        for first, second in COMMANDS:
+    speakers = wake_corpus.speakers(split)
+    if quick:
+        speakers = [next(s for s in speakers if s.synth == synth) for synth in ("kokoro", "espeak")]
+    for speaker in speakers:
+        for first, second in COMMANDS[:2] if quick else COMMANDS:
             head, tail = _spoken(speaker, first), _spoken(speaker, second)
             whole = _spoken(speaker, f"{first} {second}")
             forms = [(0.0, whole, None)] + [(pause, head, tail) for pause in PAUSES]
@@ -175,7 +180,10 @@ def evaluate(
 
 def parser() -> argparse.ArgumentParser:
     result = arguments("bench.speech_end", __doc__)
-    result.add_argument("--split", choices=wake_corpus.SPLITS, default=wake_corpus.HELD_OUT)
+    result.add_argument("--split", choices=wake_corpus.SPLITS, default=wake_corpus.TUNING)
+    result.add_argument(
+        "--quick", action="store_true", help="One Kokoro and one espeak-ng voice, two commands"
+    )
     return result
 
 
@@ -183,7 +191,7 @@ def main() -> None:
     args = parser().parse_args()
     with Report("speech_end", args.json) as report:
         babble = wake_corpus.babble_track(args.split)
-        corpus = clips(args.split, babble)
+        corpus = clips(args.split, babble, args.quick)
         report.settings.update(split=args.split, clips=len(corpus), pauses=list(PAUSES))
         table = report.table(
             "rows",
