@@ -71,6 +71,7 @@ class Turn:
     detected: float
     backlog_seconds: float  # audio from the phrase's end that had already been heard
     barge_in: bool
+    held: float | None = None  # when playback was held, before the detection
     stopped: float | None = None
     stop_reason: str = ""
     transcript: str | None = None
@@ -84,8 +85,13 @@ class Turn:
         def after(moment: float | None) -> str:
             return "-" if moment is None else f"{(moment - self.detected) * 1000:.0f} ms"
 
+        barge_in = ""
+        if self.barge_in:
+            ahead = None if self.held is None else (self.detected - self.held) * 1000
+            held = "" if ahead is None else f", playback held {ahead:.0f} ms before"
+            barge_in = f" (barge-in{held})"
         parts = [
-            f"wake {self.name!r}" + (" (barge-in)" if self.barge_in else ""),
+            f"wake {self.name!r}{barge_in}",
             f"streamed from {self.backlog_seconds * 1000:.0f} ms before the detection",
             f"end of speech {after(self.stopped)} ({self.stop_reason or '-'})",
             f"transcript {after(self.transcript_at)} {self.transcript!r}",
@@ -306,13 +312,14 @@ class Satellite:
         if self._own_voice_said_it():
             _LOGGER.info("Wake word %r in the satellite's own playback: ignored", hit.name)
             return
+        held = self.player.held_since
         barge_in = await self._silence_for_wake()
         if self._turn is not None:  # the command before still waited for its reply
             self._end_turn("no reply before the next wake word")
         now = time.monotonic()
         start = command_start(self.ring, hit.phrase_end)
         backlog = self.ring.since(start)
-        self._turn = Turn(hit.name, now, (self.ring.position - start) / SAMPLE_RATE, barge_in)
+        self._turn = Turn(hit.name, now, (self.ring.position - start) / SAMPLE_RATE, barge_in, held)
         timestamp = hit.detected * 1000 // SAMPLE_RATE
         await self._send(Detection(name=hit.name, timestamp=timestamp).event())
         await self._send(

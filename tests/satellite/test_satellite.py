@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import shlex
 import sys
 import time
@@ -458,6 +459,7 @@ async def barge_in(sat: Sat, okay_nabu: bytes) -> None:
     await sat.no_speech()
     story = [line for line in sat.log.splitlines() if "Turn:" in line and "a story'" in line]
     assert len(story) == 1 and "error 'interrupted'" in story[0], story
+    assert re.search(r"Turn: wake '\w+' \(barge-in, playback held \d+ ms before\)", sat.log)
     later = sat.room.heard()[before + 1 :]
     assert all(h.pcm not in reply for h in later if h.pcm), "the old reply played on"
 
