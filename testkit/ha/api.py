@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -142,7 +143,20 @@ class HomeAssistantApi:
     async def command(self, type_: str, **data: Any) -> Any:
         """A websocket command's result (events of other commands are not expected)."""
         msg_id = next(self._ids)
-        await self.ws.send_json({"id": msg_id, "type": type_, **data})
+        message = {"id": msg_id, "type": type_, **data}
+        try:
+            if self.ws.closed:
+                raise aiohttp.ClientConnectionResetError("closed")
+            await self.ws.send_json(message)
+        except (aiohttp.ClientConnectionResetError, ConnectionResetError):
+            # Home Assistant closes a websocket that did not answer its heartbeat pings
+            # (answered only while reading), e.g. one idle for a minute of REST calls.
+            stale = self._ws
+            if stale is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(stale.close(), 1)
+            await self.connect()
+            await self.ws.send_json(message)
         while True:
             reply = await self.ws.receive_json(timeout=60)
             if reply.get("id") == msg_id and reply["type"] == "result":
