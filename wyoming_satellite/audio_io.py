@@ -391,7 +391,10 @@ class SoundDeviceMic:
                 try:
                     while not self._closed.is_set():
                         try:
-                            data = await asyncio.wait_for(queue.get(), 1.0)
+                            # Not wait_for: on 3.11 it swallows a cancel that comes as
+                            # a chunk arrives, and the reading task would read on.
+                            async with asyncio.timeout(1.0):
+                                data = await queue.get()
                         except TimeoutError:
                             if stream.active and self._stream is stream:
                                 continue
@@ -600,14 +603,16 @@ class SoundDeviceSink:
 
     async def write(self, pcm: bytes) -> None:
         """Buffer audio for the current playback, opening the stream if needed."""
+        data = apply_volume(pcm, 2, self.volume)
         if self._stream is None:
+            # Buffered before the stream starts: its first callbacks would play silence.
             with self._lock:
-                self._buffer.clear()
+                self._buffer[:] = data
             self._stream = self._open()
-        elif not self._stream.active:
+            return
+        if not self._stream.active:
             self._close_stream()
             raise AudioDeviceError(f"output stream on {self.device!r} stopped")
-        data = apply_volume(pcm, 2, self.volume)
         with self._lock:
             self._buffer.extend(data)
 
