@@ -1,15 +1,17 @@
 """The satellite's PortAudio paths for real: sounddevice → libportaudio2 → ALSA, with
 ALSA's own `file` and `null` plugins standing in for a sound card.
 
-ALSA's null plugin never waits: it hands over or takes a whole buffer the moment it is
-asked, so over it alone PortAudio runs its callbacks as fast as the CPU allows (hundreds
-of times real time). What paces these devices is the file plugin in front of it: given
-a descriptor number (`infile 5`, `file 6`) instead of a path, it reads its input from and
-writes its output to that descriptor with blocking calls, and here each is a pipe to
-this process, written (the microphone) or read (the speaker) at real-time pace. A number,
-not a path: PortAudio opens every pcm while it lists the devices, and the file plugin
-opens an `infile` path at once (a FIFO blocks it until a writer comes), while it leaves
-a descriptor alone until audio flows.
+ALSA's null plugin never waits: it reports its whole buffer free (or full) whenever it
+is asked, so over it alone PortAudio runs its callbacks as fast as the CPU allows (a
+16 kHz mono capture ran at 600 times real time). What paces these devices is the file
+plugin in front of it: given a descriptor number (`infile 5`, `file 6`) instead of a
+path, it reads its input from and writes its output to that descriptor with blocking
+calls, and here each is a pipe (of one page, 21 ms) to this process, written (the
+microphone) or read (the speaker) at real-time pace. A number, not a path: PortAudio
+opens every pcm while it lists the devices, and the file plugin opens an `infile` path
+at once (a FIFO blocks it until a writer comes), while it leaves a descriptor alone until
+audio flows. (A regular `infile` isn't paced, and at its end the plugin hands over its
+last buffer again and again; a regular output `file` grows at hundreds of MB/s.)
 
 Over each file pcm a `plug` pcm converts, as ALSA's `default` does on a real machine:
 the microphone pcm holds 48 kHz stereo, read by the satellite's 16 kHz mono stream
@@ -57,8 +59,8 @@ PLAY_RATE = 22050  # the satellite's default --snd rate (Home Assistant's TTS au
 
 # `plug` over `file` over `null`. `</usr/share/alsa/alsa.conf>` first: a configuration of
 # our own replaces ALSA's, and the plugins' definitions live there. The inner file pcms
-# are named too (lv_mic_file, lv_speaker_file), so PortAudio lists "lv_mic" as one of
-# two matches and the satellite's name lookup has to pick the exact one.
+# are named too (lv_mic_file, lv_speaker_file), so "lv_mic" matches two of PortAudio's
+# devices and the lookup (sounddevice's, given the satellite's name) must pick the exact one.
 ALSA_CONFIG = """\
 </usr/share/alsa/alsa.conf>
 pcm.{mic}_file {{
@@ -401,7 +403,7 @@ def test_mic_device_yields_16_khz_mono_chunks_of_the_alsa_pcms_audio(tmp_path, p
     """48 kHz stereo in the pcm: 20 ms chunks of 16 kHz mono, sample for sample ALSA's
     conversion (every third frame, the channels averaged), at real-time pace."""
     source = stereo_source(2.5)
-    count = 75  # 1.5 s: within the tones even after the pipe's 0.34 s head start
+    count = 75  # 1.5 s, well within the source
     path = tmp_path / "mic.raw"
     with devices(tmp_path, source.tobytes()) as alsa:
         report = run_child(alsa, "mic", MIC_PCM, str(count), str(path))
@@ -421,7 +423,8 @@ def test_mic_device_yields_16_khz_mono_chunks_of_the_alsa_pcms_audio(tmp_path, p
     steady = offsets[-40:]
     assert len(set(steady)) == 1 and steady[0] is not None, f"not one steady offset: {steady}"
 
-    # After the head start the chunks come at the device's pace, 50 a second.
+    # After the first few (the pipe's page, and ALSA's buffer filled at once) the chunks
+    # come at the device's pace, 50 a second; the event loop is never held up.
     times = report["times"]
     assert 0.75 < times[-1] - times[25] < 1.4, times[-1] - times[25]
     assert report["max_stall"] < 0.25, report["max_stall"]
@@ -440,6 +443,57 @@ def test_mic_device_by_index(tmp_path, portaudio):
     mixed = source.astype(np.int32).sum(axis=1) / 2
     steady = [matching_offset(got[i : i + 320], mixed, 3 * i) for i in range(6400, 9600, 320)]
     assert len(set(steady)) == 1 and steady[0] is not None, steady
+
+
+class FeedingStream:
+    """A PortAudio input stream whose callback the test calls itself."""
+
+    def __init__(self, callback: Any, finished_callback: Any, **_: object) -> None:
+        self.callback, self.finished, self.active = callback, finished_callback, False
+
+    def start(self) -> None:
+        self.active = True
+
+    def abort(self) -> None:
+        if self.active:
+            self.active = False
+            self.finished()
+
+    def close(self) -> None:
+        pass
+
+
+async def test_a_mic_device_consumer_cancelled_as_a_chunk_arrives_ends(monkeypatch):
+    """No device needed. The satellite stops its microphone by cancelling the task that
+    reads it; a chunk arriving in the same loop turn must not swallow the cancellation
+    (asyncio.wait_for on Python 3.11 does: it returns the chunk instead), or the task
+    reads on and the satellite never exits on SIGTERM."""
+    streams: list[FeedingStream] = []
+
+    def stream(**kwargs: Any) -> FeedingStream:
+        streams.append(FeedingStream(**kwargs))
+        return streams[-1]
+
+    portaudio = SimpleNamespace(RawInputStream=stream, PortAudioError=OSError)
+    monkeypatch.setattr(audio_io, "_sounddevice", lambda: portaudio)
+    mic = audio_io.SoundDeviceMic("lv_mic")
+    got: list[bytes] = []
+
+    async def read() -> None:
+        async for chunk in mic.chunks():
+            got.append(chunk)
+
+    task = asyncio.create_task(read())
+    try:
+        await eventually(lambda: streams and streams[-1].active)
+        await asyncio.sleep(0.05)  # waiting for the next chunk
+        streams[-1].callback(bytes(640), 320, None, None)  # handed to the loop ...
+        asyncio.get_running_loop().call_soon(task.cancel)  # ... and cancelled with it
+        await asyncio.wait([task], timeout=3)
+        assert task.cancelled(), f"still reading after cancel(), {len(got)} chunk(s) in"
+    finally:
+        await mic.close()
+        await asyncio.wait([task], timeout=3)
 
 
 # --- speaker ----------------------------------------------------------------------------
@@ -508,57 +562,6 @@ async def test_snd_device_buffers_the_first_piece_before_the_stream_starts(monke
         await sink.write(audio)
         assert bytes(streams[-1].first) == audio
         await sink.drain()
-
-
-class FeedingStream:
-    """A PortAudio input stream whose callback the test calls itself."""
-
-    def __init__(self, callback: Any, finished_callback: Any, **_: object) -> None:
-        self.callback, self.finished, self.active = callback, finished_callback, False
-
-    def start(self) -> None:
-        self.active = True
-
-    def abort(self) -> None:
-        if self.active:
-            self.active = False
-            self.finished()
-
-    def close(self) -> None:
-        pass
-
-
-async def test_a_mic_device_consumer_cancelled_as_a_chunk_arrives_ends(monkeypatch):
-    """No device needed. The satellite stops its microphone by cancelling the task that
-    reads it; a chunk arriving in the same loop turn must not swallow the cancellation
-    (asyncio.wait_for on Python 3.11 does: it returns the chunk instead), or the task
-    reads on and the satellite never exits on SIGTERM."""
-    streams: list[FeedingStream] = []
-
-    def stream(**kwargs: Any) -> FeedingStream:
-        streams.append(FeedingStream(**kwargs))
-        return streams[-1]
-
-    portaudio = SimpleNamespace(RawInputStream=stream, PortAudioError=OSError)
-    monkeypatch.setattr(audio_io, "_sounddevice", lambda: portaudio)
-    mic = audio_io.SoundDeviceMic("lv_mic")
-    got: list[bytes] = []
-
-    async def read() -> None:
-        async for chunk in mic.chunks():
-            got.append(chunk)
-
-    task = asyncio.create_task(read())
-    try:
-        await eventually(lambda: streams and streams[-1].active)
-        await asyncio.sleep(0.05)  # waiting for the next chunk
-        streams[-1].callback(bytes(640), 320, None, None)  # handed to the loop ...
-        asyncio.get_running_loop().call_soon(task.cancel)  # ... and cancelled with it
-        await asyncio.wait([task], timeout=3)
-        assert task.cancelled(), f"still reading after cancel(), {len(got)} chunk(s) in"
-    finally:
-        await mic.close()
-        await asyncio.wait([task], timeout=3)
 
 
 def test_snd_device_resamples_22050_hz(tmp_path, portaudio):
